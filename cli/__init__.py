@@ -1,0 +1,1 @@
+"""The `cartera` command line: thin Typer commands over the library packages."""

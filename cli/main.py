@@ -1,0 +1,20 @@
+"""Root of the `cartera` command: composes each role's sub-app."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+import typer
+
+app = typer.Typer(
+    name="cartera",
+    help="Cartera: a privacy-preserving personal data wallet with an auditable consent ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command("version")
+def show_version() -> None:
+    """Print the installed version."""
+    typer.echo(version("cartera"))

@@ -1,0 +1,1 @@
+"""HTTP face of issuers and verifiers: issuance and verification sessions (FastAPI)."""

@@ -1,0 +1,1 @@
+"""The citizen's wallet: encrypted vault, keys, credentials, consents and presentations."""
