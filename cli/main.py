@@ -14,6 +14,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def main() -> None:
+    """Cartera: a privacy-preserving personal data wallet with an auditable consent ledger."""
+
+
 @app.command("version")
 def show_version() -> None:
     """Print the installed version."""
