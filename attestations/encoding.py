@@ -1,0 +1,154 @@
+"""Wire encodings shared by every serialised object of `attestations` (and of `policies`).
+
+Two things only, both strict in the way DESIGN.md asks ("every decoder rejects what is not
+canonical"):
+
+- unpadded base64url (RFC 4648 §5) with one canonical text per byte string: no padding, no
+  characters outside the alphabet, no length ≡ 1 (mod 4), no stray bits in the last
+  character;
+- RFC 8785 canonical JSON: `canonical_json` writes it; `load_canonical_json` accepts only
+  bytes that are already canonical (so a document has exactly one accepted encoding, and
+  what was signed is what was parsed), with no duplicate keys, and `expect_fields` checks
+  an object's exact set of fields.
+
+Every failure on outside input is a `DecodeError` saying what was wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import rfc8785
+
+from attestations.errors import DecodeError
+
+__all__ = [
+    "b64url_decode",
+    "b64url_encode",
+    "canonical_json",
+    "expect_fields",
+    "get_b64",
+    "get_int",
+    "get_str",
+    "load_canonical_json",
+]
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def b64url_encode(data: bytes) -> str:
+    """Unpadded base64url of `data`."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url, accepting only the one canonical text for each byte string."""
+    if not isinstance(text, str):
+        raise DecodeError("base64url: expected a string")
+    if _B64URL.fullmatch(text) is None:
+        raise DecodeError("base64url: character outside the alphabet (or padding)")
+    tail = len(text) % 4
+    if tail == 1:
+        raise DecodeError("base64url: impossible length")
+    # The last character carries 2 (tail 2) or 4 (tail 3) data bits; the rest must be zero.
+    if tail and _ALPHABET.index(text[-1]) & (0x0F if tail == 2 else 0x03):
+        raise DecodeError("base64url: non-zero trailing bits")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as exc:  # unreachable after the checks above; kept as a guard
+        raise DecodeError("base64url: invalid") from exc
+
+
+def canonical_json(obj: Any) -> bytes:
+    """RFC 8785 canonical bytes of `obj` (a caller passing non-JSON values gets ValueError)."""
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError as exc:
+        raise ValueError(f"cannot canonicalise: {exc}") from exc
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DecodeError(f"json: duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise DecodeError(f"json: {name} is not JSON")
+
+
+def load_canonical_json(data: bytes | str) -> Any:
+    """Parse JSON that is already in RFC 8785 canonical form; `DecodeError` otherwise."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        value = json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+        )
+    except UnicodeDecodeError as exc:
+        raise DecodeError("json: not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"json: malformed ({exc.msg})") from exc
+    try:
+        canonical = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as exc:
+        raise DecodeError(f"json: outside the canonical domain ({exc})") from exc
+    if canonical != raw:
+        raise DecodeError("json: not in RFC 8785 canonical form")
+    return value
+
+
+def expect_fields(
+    obj: Any, required: Collection[str], optional: Collection[str] = (), *, what: str = "object"
+) -> dict[str, Any]:
+    """Return `obj` if it is a JSON object with all `required` and no other fields but
+    `optional`; `DecodeError` naming the first offending field otherwise."""
+    if not isinstance(obj, dict):
+        raise DecodeError(f"{what}: expected a JSON object")
+    for key in required:
+        if key not in obj:
+            raise DecodeError(f"{what}: missing field {key!r}")
+    allowed = set(required) | set(optional)
+    for key in obj:
+        if key not in allowed:
+            raise DecodeError(f"{what}: unexpected field {key!r}")
+    return obj
+
+
+def get_str(obj: Mapping[str, Any], key: str, *, what: str = "object") -> str:
+    """The string field `key`; `DecodeError` if it is anything else."""
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise DecodeError(f"{what}: field {key!r} must be a string")
+    return value
+
+
+def get_int(obj: Mapping[str, Any], key: str, *, what: str = "object") -> int:
+    """The integer field `key` (booleans are not integers here); `DecodeError` otherwise."""
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DecodeError(f"{what}: field {key!r} must be an integer")
+    return value
+
+
+def get_b64(
+    obj: Mapping[str, Any], key: str, *, length: int | None = None, what: str = "object"
+) -> bytes:
+    """The base64url field `key`, decoded, of exactly `length` bytes when given."""
+    try:
+        data = b64url_decode(get_str(obj, key, what=what))
+    except DecodeError as exc:
+        raise DecodeError(f"{what}: field {key!r}: {exc}") from exc
+    if length is not None and len(data) != length:
+        raise DecodeError(f"{what}: field {key!r} has {len(data)} bytes, want {length}")
+    return data
