@@ -1,6 +1,6 @@
 """Wire encodings shared by every serialised object of `attestations` (and of `policies`).
 
-Two things only, both strict in the way DESIGN.md asks ("every decoder rejects what is not
+Two things, both strict in the way DESIGN.md asks ("every decoder rejects what is not
 canonical"):
 
 - unpadded base64url (RFC 4648 §5) with one canonical text per byte string: no padding, no
@@ -11,13 +11,15 @@ canonical"):
   what was signed is what was parsed), with no duplicate keys, and `expect_fields` checks
   an object's exact set of fields.
 
-Every failure on outside input is a `DecodeError` saying what was wrong.
+Every failure on outside input is a `DecodeError` saying what was wrong. The package's one
+constant-time comparison, `constant_time_equal`, lives here beside the encodings it compares.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import re
 from collections.abc import Collection, Mapping
@@ -31,6 +33,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "canonical_json",
+    "constant_time_equal",
     "expect_fields",
     "get_b64",
     "get_int",
@@ -63,6 +66,12 @@ def b64url_decode(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except binascii.Error as exc:  # unreachable after the checks above; kept as a guard
         raise DecodeError("base64url: invalid") from exc
+
+
+def constant_time_equal(a: bytes, b: bytes) -> bool:
+    """The one comparison of secret-derived or attacker-chosen encodings in `attestations`:
+    its time depends on the lengths only, never on where the bytes first differ."""
+    return hmac.compare_digest(a, b)
 
 
 def canonical_json(obj: Any) -> bytes:

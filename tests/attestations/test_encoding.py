@@ -12,6 +12,7 @@ from attestations.encoding import (
     b64url_decode,
     b64url_encode,
     canonical_json,
+    constant_time_equal,
     expect_fields,
     get_b64,
     get_int,
@@ -138,3 +139,9 @@ def test_typed_getters() -> None:
         get_b64(obj, "s", length=3)
     with pytest.raises(DecodeError):
         get_b64({"s": "AA=="}, "s")
+
+
+def test_constant_time_equal() -> None:
+    assert constant_time_equal(b"abc", b"abc")
+    assert not constant_time_equal(b"abc", b"abd")
+    assert not constant_time_equal(b"abc", b"ab")
