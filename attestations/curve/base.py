@@ -20,7 +20,7 @@ from typing import Self
 #: Order of G1, G2 and GT.
 R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
 #: Modulus of the base field Fp.
-P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
+P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB  # noqa: E501
 
 G1_BYTES = 48
 G2_BYTES = 96
@@ -29,6 +29,8 @@ SCALAR_BYTES = 32
 
 def check_scalar(k: int) -> int:
     """Return `k` if it is a canonical scalar; a caller passing anything else has a bug."""
+    if not isinstance(k, int):
+        raise TypeError(f"scalar must be an int, got {type(k).__name__}")
     if not 0 <= k < R:
         raise ValueError("scalar out of range [0, r)")
     return k
