@@ -178,15 +178,24 @@ class Schema:
 
     # -- serialisation ------------------------------------------------------------------
 
-    def to_json(self) -> bytes:
-        """Canonical JSON: {"attributes": [{"name", "type"}, …], "name"}."""
+    def to_document(self) -> dict[str, Any]:
+        """The JSON object: {"attributes": [{"name", "type"}, …], "name"}."""
         attrs = [{"name": a.name, "type": a.type} for a in self.attributes]
-        return canonical_json({"attributes": attrs, "name": self.name})
+        return {"attributes": attrs, "name": self.name}
+
+    def to_json(self) -> bytes:
+        """Canonical JSON of `to_document()`."""
+        return canonical_json(self.to_document())
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Schema:
         """Parse canonical schema JSON; `DecodeError` on anything else."""
-        obj = expect_fields(load_canonical_json(data), ["attributes", "name"], what="schema")
+        return cls.from_document(load_canonical_json(data))
+
+    @classmethod
+    def from_document(cls, obj: Any) -> Schema:
+        """Validate a parsed schema object (e.g. one nested in a credential)."""
+        obj = expect_fields(obj, ["attributes", "name"], what="schema")
         raw_attrs = obj["attributes"]
         if not isinstance(raw_attrs, list):
             raise DecodeError("schema: attributes must be a list")
