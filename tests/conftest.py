@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from attestations.curve import BACKENDS, CurveBackend, get_backend
+from tests.pg import db_url, postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = Path(os.environ.get("CARTERA_VECTORS", REPO.parent / "shared" / "vectors"))

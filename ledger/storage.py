@@ -1,0 +1,249 @@
+"""Reading and writing the ledger's rows: entries, tree nodes, checkpoints.
+
+Functions taking a `Connection` run inside the caller's transaction, so the sequencer
+composes them into one atomic batch. `LedgerStore` wraps the read side in short read
+transactions for the service and the tests. Proofs follow `ledger.merkle.proof`: the plan
+says which perfect nodes are needed, one query fetches them (O(log n) rows through the
+primary key), and the right-edge subtrees of trees whose size is not a power of two are
+folded on the fly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import groupby, islice
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ledger.db import (
+    CHECKPOINT_TABLE,
+    ENTRY_TABLE,
+    NODE_TABLE,
+    lock_writers,
+    make_engine,
+    writer,
+)
+from ledger.errors import NotFound
+from ledger.merkle import EMPTY_ROOT, NodeID, consistency_plan, hash_plan, inclusion_plan
+from ledger.merkle.nodes import fold_nodes, range_nodes
+from ledger.merkle.proof import plan_nodes
+
+_CHUNK = 500  # ids per query: far below every backend's bound-parameter limit
+
+_entry, _node, _checkpoint = ENTRY_TABLE, NODE_TABLE, CHECKPOINT_TABLE
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    index: int
+    data: bytes
+    leaf_hash: bytes
+    type: str
+    sequenced_ms: int
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    size: int
+    root_hash: bytes
+    note: str
+    created_ms: int
+
+
+def _chunks(items: Iterable[NodeID], size: int) -> Iterator[list[NodeID]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+# --- inside a transaction -------------------------------------------------------------
+
+
+def tree_size(conn: Connection) -> int:
+    """The number of entries: one past the highest index (the primary key answers)."""
+    top = conn.execute(sa.select(sa.func.max(_entry.c.idx))).scalar()
+    return 0 if top is None else int(top) + 1
+
+
+def read_nodes(conn: Connection, ids: Collection[NodeID]) -> dict[NodeID, bytes]:
+    """The stored hashes of `ids`; one primary-key lookup per id, few queries."""
+    found: dict[NodeID, bytes] = {}
+    for chunk in _chunks(sorted(set(ids)), _CHUNK):
+        # One OR term per level keeps every lookup on the (level, idx) primary key
+        # (SQLite scans the table for a row-value IN list).
+        terms = [
+            sa.and_(_node.c.level == level, _node.c.idx.in_([n.index for n in group]))
+            for level, group in groupby(chunk, key=lambda n: n.level)
+        ]
+        rows = conn.execute(
+            sa.select(_node.c.level, _node.c.idx, _node.c.hash).where(sa.or_(*terms))
+        )
+        found.update((NodeID(level, idx), bytes(h)) for level, idx, h in rows)
+    return found
+
+
+def find_leaves(conn: Connection, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
+    """Index of every already-logged leaf hash among `leaf_hashes`."""
+    found: dict[bytes, int] = {}
+    hashes = list(set(leaf_hashes))
+    for start in range(0, len(hashes), _CHUNK):
+        query = sa.select(_entry.c.leaf_hash, _entry.c.idx).where(
+            _entry.c.leaf_hash.in_(hashes[start : start + _CHUNK])
+        )
+        found.update((bytes(h), int(i)) for h, i in conn.execute(query))
+    return found
+
+
+def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
+    row = conn.execute(sa.select(_checkpoint).where(_checkpoint.c.size == size)).first()
+    return (
+        None
+        if row is None
+        else StoredCheckpoint(row.size, bytes(row.root_hash), row.note, row.created_ms)
+    )
+
+
+def insert_entries(conn: Connection, entries: Sequence[StoredEntry]) -> None:
+    if entries:
+        rows = [
+            {"idx": e.index, "leaf_hash": e.leaf_hash, "data": e.data, "type": e.type,
+             "sequenced_ms": e.sequenced_ms}
+            for e in entries
+        ]  # fmt: skip
+        conn.execute(sa.insert(_entry), rows)
+
+
+def insert_nodes(conn: Connection, nodes: Iterable[tuple[NodeID, bytes]]) -> None:
+    rows = [{"level": n.level, "idx": n.index, "hash": h} for n, h in nodes]
+    if rows:
+        conn.execute(sa.insert(_node), rows)
+
+
+def insert_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
+    conn.execute(
+        sa.insert(_checkpoint),
+        {"size": checkpoint.size, "root_hash": checkpoint.root_hash, "note": checkpoint.note,
+         "created_ms": checkpoint.created_ms},
+    )  # fmt: skip
+
+
+def _check_size(conn: Connection, size: int) -> None:
+    have = tree_size(conn)
+    if not 0 <= size <= have:
+        raise NotFound(f"tree size {size} does not exist: the log has {have} entries")
+
+
+def inclusion_proof(conn: Connection, *, index: int, size: int) -> list[bytes]:
+    """PATH(index, D[0:size]) read from stored nodes."""
+    _check_size(conn, size)
+    if not 0 <= index < size:
+        raise NotFound(f"index {index} is not in a tree of size {size}")
+    plan = inclusion_plan(index, size)
+    return hash_plan(plan, read_nodes(conn, plan_nodes([plan])))
+
+
+def consistency_proof(conn: Connection, *, size1: int, size2: int) -> list[bytes]:
+    """PROOF(size1, D[0:size2]) read from stored nodes (0 < size1 <= size2)."""
+    _check_size(conn, size2)
+    if not 0 < size1 <= size2:
+        raise NotFound(f"no consistency proof from size {size1} to {size2}")
+    plan = consistency_plan(size1, size2)
+    return hash_plan(plan, read_nodes(conn, plan_nodes([plan])))
+
+
+def root_hash(conn: Connection, *, size: int) -> bytes:
+    """MTH(D[0:size]) from the O(log size) nodes of the tree's frontier."""
+    _check_size(conn, size)
+    if size == 0:
+        return EMPTY_ROOT
+    ids = range_nodes(0, size)
+    return fold_nodes(ids, read_nodes(conn, ids))
+
+
+# --- the read side as a store object --------------------------------------------------
+
+
+class LedgerStore:
+    """The ledger's database: reads in short transactions, writes through `write()`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> LedgerStore:
+        return cls(make_engine(url))
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One consistent snapshot for several reads."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction holding the writers' lock; commits on success, else rolls back."""
+        with writer(self.engine).begin() as conn:
+            lock_writers(conn)
+            yield conn
+
+    def size(self) -> int:
+        with self.read() as conn:
+            return tree_size(conn)
+
+    def latest_checkpoint(self) -> StoredCheckpoint:
+        with self.read() as conn:
+            row = conn.execute(
+                sa.select(_checkpoint).order_by(_checkpoint.c.size.desc()).limit(1)
+            ).first()
+        if row is None:
+            raise NotFound("the log has no checkpoint yet")
+        return StoredCheckpoint(row.size, bytes(row.root_hash), row.note, row.created_ms)
+
+    def checkpoint(self, size: int) -> StoredCheckpoint:
+        with self.read() as conn:
+            found = checkpoint_at(conn, size)
+        if found is None:
+            raise NotFound(f"no checkpoint for tree size {size}")
+        return found
+
+    def entries(self, start: int, stop: int) -> list[StoredEntry]:
+        """Entries with start <= index < stop, in order."""
+        query = (
+            sa.select(_entry)
+            .where(_entry.c.idx >= start, _entry.c.idx < stop)
+            .order_by(_entry.c.idx)
+        )
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredEntry(r.idx, bytes(r.data), bytes(r.leaf_hash), r.type, r.sequenced_ms)
+            for r in rows
+        ]
+
+    def entry(self, index: int) -> StoredEntry:
+        found = self.entries(index, index + 1)
+        if not found:
+            raise NotFound(f"no entry at index {index}")
+        return found[0]
+
+    def index_of(self, leaf_hash: bytes) -> int:
+        with self.read() as conn:
+            found = find_leaves(conn, [leaf_hash])
+        if leaf_hash not in found:
+            raise NotFound(f"no entry with leaf hash {leaf_hash.hex()}")
+        return found[leaf_hash]
+
+    def inclusion_proof(self, *, index: int, size: int) -> list[bytes]:
+        with self.read() as conn:
+            return inclusion_proof(conn, index=index, size=size)
+
+    def consistency_proof(self, *, size1: int, size2: int) -> list[bytes]:
+        with self.read() as conn:
+            return consistency_proof(conn, size1=size1, size2=size2)
+
+    def root_hash(self, *, size: int) -> bytes:
+        with self.read() as conn:
+            return root_hash(conn, size=size)
