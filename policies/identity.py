@@ -8,6 +8,9 @@ key. Nothing needs resolving, so checking a signature never needs I/O.
 Decoding is strict: only `did:key`, only Ed25519, only the canonical spelling, and only a
 public key that is a valid curve point of large order (libsodium's check), so a key that
 could never verify anything is refused when it is parsed rather than when it is used.
+
+Base58btc is written here rather than pulled in: it is twenty lines, and decoding must be
+strict (only the alphabet; leading zero bytes are leading `1`s, so each text has one value).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
-from policies.base58 import b58decode, b58encode
 from policies.errors import DocumentError, SignatureError
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "SEED_BYTES",
     "SIGNATURE_BYTES",
     "OrgKey",
+    "b58decode",
+    "b58encode",
     "did_from_public_key",
     "public_key_from_did",
     "verify_signature",
@@ -32,6 +36,37 @@ __all__ = [
 PUBLIC_KEY_BYTES = 32
 SEED_BYTES = 32
 SIGNATURE_BYTES = 64
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {char: value for value, char in enumerate(_B58)}
+
+
+def b58encode(data: bytes) -> str:
+    """Base58btc text of `data`."""
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    number = int.from_bytes(data, "big")
+    digits = []
+    while number:
+        number, digit = divmod(number, 58)
+        digits.append(_B58[digit])
+    return "1" * zeros + "".join(reversed(digits))
+
+
+def b58decode(text: str, *, max_length: int = 128) -> bytes:
+    """Bytes of base58btc `text`; `DocumentError` for a character outside the alphabet.
+    `max_length` bounds the work an attacker can ask for (decoding is quadratic)."""
+    if len(text) > max_length:
+        raise DocumentError(f"base58: longer than {max_length} characters")
+    number = 0
+    for char in text:
+        value = _B58_INDEX.get(char)
+        if value is None:
+            raise DocumentError(f"base58: {char!r} is not in the base58btc alphabet")
+        number = number * 58 + value
+    zeros = len(text) - len(text.lstrip("1"))
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return b"\0" * zeros + body
+
+
 _DID_PREFIX = "did:key:z"
 _ED25519_PUB = b"\xed\x01"  # multicodec 0xed as an unsigned varint
 
