@@ -335,3 +335,12 @@ def test_reloaded_credential_presents(
     restored = HolderSecret.from_json(secret.to_json())
     shown = Presentation.from_json(_present(again, restored).to_json())
     assert _verify(shown, issuer)["district"] == "Gràcia"
+
+
+def test_the_package_example_runs() -> None:
+    import doctest
+
+    import attestations.credentials
+
+    result = doctest.testmod(attestations.credentials)
+    assert result.attempted > 5 and result.failed == 0
