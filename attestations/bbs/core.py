@@ -39,12 +39,18 @@ def check_api_id(api_id: bytes, suite: Ciphersuite) -> None:
 
 
 def calculate_b(
-    generators: Generators, domain: int, messages: Sequence[int], suite: Ciphersuite
+    generators: Generators,
+    domain: int,
+    messages: Sequence[int],
+    suite: Ciphersuite,
+    *,
+    scale: int = 1,
 ) -> G1:
-    """B = P1 + Q_1 * domain + H_1 * msg_1 + ... + H_L * msg_L, as one multi-scalar product."""
+    """B = P1 + Q_1 * domain + H_1 * msg_1 + ... + H_L * msg_L as one multi-scalar product;
+    with `scale`, B * scale in the same product (ProofInit's D = B * r2)."""
     if len(generators) != len(messages) + 1:
         raise ValueError(f"{len(generators)} generators for {len(messages)} messages")
-    scalars = [1, domain, *(check_scalar(m) for m in messages)]
+    scalars = [scale, domain * scale % R, *(check_scalar(m) * scale % R for m in messages)]
     return suite.curve.g1_msm([suite.P1, *generators.points], scalars)
 
 

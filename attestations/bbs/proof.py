@@ -97,8 +97,7 @@ def proof_init(
     a, e = signature
     g1 = suite.curve.g1_msm
     domain = calculate_domain(pk, gens, header, api_id, suite)
-    b = calculate_b(gens, domain, messages, suite)
-    d = b * r2
+    d = calculate_b(gens, domain, messages, suite, scale=r2)  # D = B * r2
     abar = a * (r1 * r2 % R)
     bbar = g1([d, abar], [r1, (-e) % R])
     t1 = g1([abar, d], [e_t, r1_t])
