@@ -7,10 +7,12 @@ has passed the same checks as what comes off the wire. Time and randomness are a
     >>> from datetime import UTC, datetime, timedelta
     >>> from policies import (OrgKey, Purpose, evaluate, draft_grant, parse_entry,
     ...                       sign_request, verify_entry_signature)
+    >>> from attestations.schemas import Schema
+    >>> schema = Schema.create("resident", [("postal_code", "string")])
     >>> verifier = OrgKey.from_seed(bytes(32))
     >>> now = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
     >>> request = sign_request(
-    ...     verifier, schema="urn:cartera:schema:resident:1", attributes=["postal_code"],
+    ...     verifier, schema=schema.schema_id, attributes=["postal_code"],
     ...     predicates=[], purpose=Purpose.SERVICE_PROVISION, nonce=bytes(16),
     ...     trusted_issuers=[verifier.did], created_at=now,
     ...     expires_at=now + timedelta(minutes=5))
@@ -27,7 +29,6 @@ from policies.canonical import canonical_bytes, loads, sha256_id, signing_bytes
 from policies.entries import (
     ENTRY_TYPES,
     AccessRecord,
-    AttributeType,
     Ciphersuite,
     ConsentGrant,
     ConsentRevoke,
@@ -35,8 +36,7 @@ from policies.entries import (
     IssuerRegister,
     IssuerRevokeKey,
     RevocationReason,
-    SchemaAttribute,
-    SchemaDefinition,
+    SchemaRef,
     VerifierRegister,
     parse_entry,
 )
@@ -70,7 +70,6 @@ __all__ = [
     "AccessRecord",
     "AtLeast",
     "AtMost",
-    "AttributeType",
     "Between",
     "Ciphersuite",
     "ConsentGrant",
@@ -91,8 +90,7 @@ __all__ = [
     "Purpose",
     "RequestExpired",
     "RevocationReason",
-    "SchemaAttribute",
-    "SchemaDefinition",
+    "SchemaRef",
     "SignatureError",
     "VerifierRegister",
     "canonical_bytes",

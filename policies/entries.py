@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PlainSerializer, PlainValidator, WithJsonSchema, model_validator
 
+from attestations.errors import DecodeError
+from attestations.schemas import Schema
 from policies.canonical import loads
 from policies.document import Document, Model
 from policies.errors import DocumentError
@@ -47,7 +49,6 @@ __all__ = [
     "MAX_ATTRIBUTES",
     "MAX_PREDICATES",
     "AccessRecord",
-    "AttributeType",
     "Ciphersuite",
     "ConsentGrant",
     "ConsentRevoke",
@@ -55,8 +56,8 @@ __all__ = [
     "IssuerRegister",
     "IssuerRevokeKey",
     "RevocationReason",
-    "SchemaAttribute",
-    "SchemaDefinition",
+    "SchemaDocument",
+    "SchemaRef",
     "VerifierRegister",
     "parse_entry",
 ]
@@ -72,15 +73,6 @@ class Ciphersuite(StrEnum):
     SHAKE256 = "BBS_BLS12381G1_XOF:SHAKE-256_SSWU_RO_"
 
 
-class AttributeType(StrEnum):
-    """How an attribute maps to a BBS message (DESIGN.md, "Attributes and credentials")."""
-
-    STRING = "string"
-    INTEGER = "integer"
-    DATE = "date"
-    BOOLEAN = "boolean"
-
-
 class RevocationReason(StrEnum):
     """Why an issuer withdraws a key (after RFC 5280's CRLReason)."""
 
@@ -90,25 +82,35 @@ class RevocationReason(StrEnum):
     CESSATION_OF_OPERATION = "cessation_of_operation"
 
 
-class SchemaAttribute(Model):
-    name: AttributeName
-    type: AttributeType
+def _schema(value: Any) -> Schema:
+    if isinstance(value, Schema):
+        return value
+    try:
+        return Schema.from_document(value)
+    except DecodeError as exc:
+        raise ValueError(str(exc)) from None
 
 
-class SchemaDefinition(Model):
-    """A schema an issuer signs under. `attributes` (in message order) may be left out when
-    the schema is defined elsewhere and only named here."""
+#: A credential schema as `attestations.schemas` writes it: {"attributes": [...], "name"}.
+SchemaDocument = Annotated[
+    Schema,
+    PlainValidator(_schema),
+    PlainSerializer(lambda schema: schema.to_document()),
+    WithJsonSchema({"type": "object", "required": ["attributes", "name"]}),
+]
+
+
+class SchemaRef(Model):
+    """A schema an issuer signs under: its id, and optionally its definition (whose
+    `schema_id`, the SHA-256 of its canonical JSON, must then be `id`)."""
 
     id: SchemaId
-    attributes: tuple[SchemaAttribute, ...] | None = Field(default=None, max_length=128)
+    definition: SchemaDocument | None = None
 
     @model_validator(mode="after")
-    def _distinct_names(self) -> SchemaDefinition:
-        names = [attribute.name for attribute in self.attributes or ()]
-        if len(set(names)) != len(names):
-            raise ValueError("schema: attribute names repeat")
-        if self.attributes is not None and not names:
-            raise ValueError("schema: an empty attribute list (leave the field out instead)")
+    def _matches(self) -> SchemaRef:
+        if self.definition is not None and self.definition.schema_id != self.id:
+            raise ValueError("schema: id is not the SHA-256 of the definition")
         return self
 
 
@@ -121,7 +123,7 @@ class IssuerRegister(Document):
     name: Annotated[str, display_text(200)]
     public_key: BbsPublicKey
     ciphersuite: Ciphersuite
-    schemas: tuple[SchemaDefinition, ...] = Field(min_length=1, max_length=64)
+    schemas: tuple[SchemaRef, ...] = Field(min_length=1, max_length=64)
     valid_from: Timestamp
     valid_until: Timestamp
     created_at: Timestamp

@@ -132,6 +132,8 @@ DocId = Annotated[
     PlainValidator(_wire(check_id)),
     WithJsonSchema({"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}),
 ]
+#: A schema id is the SHA-256 of the schema's canonical JSON (`attestations.schemas`).
+SchemaId = DocId
 
 
 def _pattern(regex: str, what: str) -> Any:
@@ -145,19 +147,12 @@ def _pattern(regex: str, what: str) -> Any:
     return PlainValidator(parse)
 
 
-_ATTRIBUTE = r"[A-Za-z][A-Za-z0-9_]{0,63}"
-_SCHEMA = r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,199}"
-#: Attribute names as schemas declare them (`birthdate`, `district`, `postal_code`).
+_ATTRIBUTE = r"[a-z][a-z0-9_]{0,63}"
+#: Attribute names as `attestations.schemas` allows them (`birthdate`, `postal_code`).
 AttributeName = Annotated[
     str,
     _pattern(_ATTRIBUTE, "attribute name"),
     WithJsonSchema({"type": "string", "pattern": f"^{_ATTRIBUTE}$"}),
-]
-#: Schema ids: a URN, URL or other printable ASCII identifier without spaces.
-SchemaId = Annotated[
-    str,
-    _pattern(_SCHEMA, "schema id"),
-    WithJsonSchema({"type": "string", "pattern": f"^{_SCHEMA}$"}),
 ]
 
 # Characters that could rewrite what a terminal or a web page shows: C0/C1 controls, line

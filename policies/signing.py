@@ -27,7 +27,7 @@ from policies.entries import (
     IssuerRegister,
     IssuerRevokeKey,
     RevocationReason,
-    SchemaDefinition,
+    SchemaRef,
     VerifierRegister,
 )
 from policies.errors import DocumentError, SignatureError
@@ -53,7 +53,7 @@ def sign_issuer_register(
     name: str,
     public_key: bytes,
     ciphersuite: Ciphersuite | str,
-    schemas: Iterable[SchemaDefinition],
+    schemas: Iterable[SchemaRef],
     valid_from: datetime,
     valid_until: datetime,
     created_at: datetime,
