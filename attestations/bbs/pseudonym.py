@@ -34,7 +34,12 @@ from attestations.bbs.proof import (
 )
 from attestations.bbs.serialization import octets_to_proof, octets_to_pubkey, octets_to_signature
 from attestations.bbs.suites import SHA256, Ciphersuite
-from attestations.bbs.utilities import Generators, RandomScalars, calculate_random_scalars
+from attestations.bbs.utilities import (
+    Generators,
+    RandomScalars,
+    calculate_random_scalars,
+    create_generators,
+)
 from attestations.curve import G1, R, check_scalar
 from attestations.errors import AttestationError
 
@@ -51,20 +56,26 @@ def calculate_pseudonym(secret: int, base: G1) -> G1:
 def proof_gen_with_pseudonym(
     pk: bytes,
     signature: bytes,
-    generators: Generators | Sequence[G1],
     header: bytes,
-    ph: bytes,
+    presentation_header: bytes,
     messages: Sequence[int],
     disclosed_indexes: Sequence[int],
     *,
     secret_index: int,
     base: G1,
     api_id: bytes,
+    generators: Generators | Sequence[G1] | None = None,
     suite: Ciphersuite = SHA256,
     rng: RandomScalars = calculate_random_scalars,
 ) -> tuple[bytes, bytes]:
-    """CoreProofGen extended with P_v = messages[secret_index] * base: (proof, pseudonym)."""
+    """CoreProofGen extended with P_v = messages[secret_index] * base: (proof, pseudonym).
+
+    `generators` defaults to create_generators(L + 1, api_id); a blindly issued signature
+    passes `blind.signature_generators(...)` instead.
+    """
     check_api_id(api_id, suite)
+    if generators is None:
+        generators = create_generators(len(messages) + 1, api_id, suite)
     sig = octets_to_signature(signature, suite)
     hidden = undisclosed_indexes(disclosed_indexes, len(messages))
     if secret_index not in hidden:
@@ -80,7 +91,7 @@ def proof_gen_with_pseudonym(
         init_res,
         [messages[i] for i in disclosed_indexes],
         disclosed_indexes,
-        ph,
+        presentation_header,
         api_id,
         suite=suite,
         extra_points=(pseudonym, base, u),
@@ -94,18 +105,21 @@ def proof_verify_with_pseudonym(
     pk: bytes,
     proof: bytes,
     pseudonym: bytes,
-    generators: Generators | Sequence[G1],
     header: bytes,
-    ph: bytes,
+    presentation_header: bytes,
     disclosed_messages: Sequence[int],
     disclosed_indexes: Sequence[int],
     *,
     secret_index: int,
     base: G1,
     api_id: bytes,
+    generators: Generators | Sequence[G1] | None = None,
     suite: Ciphersuite = SHA256,
 ) -> bool:
-    """CoreProofVerify extended with the pseudonym check; False for any invalid input."""
+    """CoreProofVerify extended with the pseudonym check; False for any invalid input.
+
+    `generators` defaults to create_generators(U + R + 1, api_id), U read from the proof.
+    """
     check_api_id(api_id, suite)
     try:
         # 1. Decode the proof, W and P_v (not the identity); the base must not be either.
@@ -120,6 +134,8 @@ def proof_verify_with_pseudonym(
         if secret_index not in hidden:
             return False
         m_hat = decoded.commitments[hidden.index(secret_index)]
+        if generators is None:
+            generators = create_generators(length + 1, api_id, suite)
         # 3. Recompute the BBS init values and U = B_v * m^_s - P_v * c.
         init_res = proof_verify_init(
             pk,
@@ -137,7 +153,7 @@ def proof_verify_with_pseudonym(
             init_res,
             disclosed_messages,
             disclosed_indexes,
-            ph,
+            presentation_header,
             api_id,
             suite=suite,
             extra_points=(p_v, base, u),

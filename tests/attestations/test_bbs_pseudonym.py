@@ -16,6 +16,8 @@ from attestations.bbs import (
     core_proof_gen,
     core_proof_verify,
     key_gen,
+    messages_to_scalars,
+    sign,
     sk_to_pk,
 )
 from attestations.bbs.blind import (
@@ -59,8 +61,9 @@ class Credential:
 
     def present(self, base: G1, ph: bytes = PH) -> tuple[bytes, bytes]:
         return proof_gen_with_pseudonym(
-            self.pk, self.signature, self.generators, HEADER, ph, self.messages, SHOWN,
-            secret_index=self.secret_index, base=base, api_id=self.api_id, suite=self.suite,
+            self.pk, self.signature, HEADER, ph, self.messages, SHOWN,
+            secret_index=self.secret_index, base=base, api_id=self.api_id,
+            generators=self.generators, suite=self.suite,
         )  # fmt: skip
 
     def check(
@@ -74,9 +77,9 @@ class Credential:
     ) -> bool:
         shown = [self.messages[i] for i in indexes if i < len(self.messages)]
         return proof_verify_with_pseudonym(
-            self.pk, proof, pseudonym, self.generators, HEADER, PH, shown, indexes,
+            self.pk, proof, pseudonym, HEADER, PH, shown, indexes,
             secret_index=self.secret_index if secret_index is None else secret_index,
-            base=base, api_id=self.api_id, suite=self.suite,
+            base=base, api_id=self.api_id, generators=self.generators, suite=self.suite,
         )  # fmt: skip
 
 
@@ -153,9 +156,9 @@ def test_wrong_secret_index_or_disclosure_fails(cred: Credential) -> None:
     assert not cred.check(proof, pseudonym, base, indexes=[0, 2, cred.secret_index])
     with pytest.raises(ValueError):
         proof_gen_with_pseudonym(
-            cred.pk, cred.signature, cred.generators, HEADER, PH, cred.messages,
-            [0, cred.secret_index], secret_index=cred.secret_index, base=base,
-            api_id=cred.api_id, suite=cred.suite,
+            cred.pk, cred.signature, HEADER, PH, cred.messages, [0, cred.secret_index],
+            secret_index=cred.secret_index, base=base, api_id=cred.api_id,
+            generators=cred.generators, suite=cred.suite,
         )  # fmt: skip
 
 
@@ -176,3 +179,22 @@ def test_other_presentation_header_fails(cred: Credential) -> None:
     base = cred.base(b"did:key:verifier-a")
     proof, pseudonym = cred.present(base, ph=b"another nonce")
     assert not cred.check(proof, pseudonym, base)
+
+
+def test_plain_signature_with_default_generators() -> None:
+    """Without `generators`, the plain Interface's create_generators(L + 1, api_id) is used."""
+    suite = SHA256.with_backend("arkworks")
+    sk = key_gen(b"plain issuer key material, 32 bytes", b"", None, suite)
+    pk = sk_to_pk(sk, suite)
+    octets = [b"Ada", b"Lovelace", secrets.token_bytes(32)]  # the last one plays s
+    signature = sign(sk, pk, HEADER, octets, suite)
+    messages = messages_to_scalars(octets, suite.api_id, suite)
+    base = suite.hash_to_curve_g1(b"did:key:verifier-a", BASE_DST)
+    proof, pseudonym = proof_gen_with_pseudonym(
+        pk, signature, HEADER, PH, messages, [0],
+        secret_index=2, base=base, api_id=suite.api_id, suite=suite,
+    )  # fmt: skip
+    assert proof_verify_with_pseudonym(
+        pk, proof, pseudonym, HEADER, PH, [messages[0]], [0],
+        secret_index=2, base=base, api_id=suite.api_id, suite=suite,
+    )  # fmt: skip
