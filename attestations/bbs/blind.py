@@ -1,4 +1,5 @@
-"""Blind issuance: the structure of draft-irtf-cfrg-bbs-blind-signatures (-02), on scalars.
+"""Blind issuance: the structure of draft-irtf-cfrg-bbs-blind-signatures (-02 and its
+editor's copy; formerly draft-kalos-bbs-blind-signatures), on scalars.
 
 LOW LEVEL (see `attestations.bbs.core`). The holder commits to messages the issuer must not
 see (for Cartera exactly one, the holder secret `s`); the issuer checks the commitment's

@@ -16,8 +16,8 @@ proof reveals the pseudonym P_v = s * B_v and proves that P_v uses the signed `s
 The proof octets have exactly the BBS proof layout (§4.2.4.4); the pseudonym travels
 beside them as a 48-byte compressed point. Deviations from the draft: the base point comes
 from the caller (the draft hashes a context id itself), the prover secret is an ordinary
-signed message at any undisclosed index (the draft fixes its position and derives it from
-a prover and a signer part), and only one pseudonym per proof.
+signed message at any undisclosed index (no signer-contributed share in it), the challenge
+keeps the base draft's dst, and there is one pseudonym per proof.
 """
 
 from __future__ import annotations
