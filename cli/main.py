@@ -6,6 +6,8 @@ from importlib.metadata import version
 
 import typer
 
+from cli.demo import demo
+
 app = typer.Typer(
     name="cartera",
     help="Cartera: a privacy-preserving personal data wallet with an auditable consent ledger.",
@@ -23,3 +25,6 @@ def main() -> None:
 def show_version() -> None:
     """Print the installed version."""
     typer.echo(version("cartera"))
+
+
+app.command("demo")(demo)
