@@ -202,6 +202,18 @@ class LedgerStore:
             raise NotFound("the log has no checkpoint yet")
         return StoredCheckpoint(row.size, bytes(row.root_hash), row.note, row.created_ms)
 
+    def checkpoints(self, *, min_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
+        """Checkpoints of size >= min_size in increasing size, at most `limit` of them."""
+        query = (
+            sa.select(_checkpoint)
+            .where(_checkpoint.c.size >= min_size)
+            .order_by(_checkpoint.c.size)
+            .limit(limit)
+        )
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+        return [StoredCheckpoint(r.size, bytes(r.root_hash), r.note, r.created_ms) for r in rows]
+
     def checkpoint(self, size: int) -> StoredCheckpoint:
         with self.read() as conn:
             found = checkpoint_at(conn, size)
