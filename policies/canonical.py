@@ -98,9 +98,17 @@ def _loads_lenient(data: bytes) -> Any:
     def no_constant(name: str) -> Any:
         raise DecodeError(f"json: {name} is not JSON")
 
+    def no_float(text: str) -> Any:
+        # Refused here, before re-encoding could turn 1.0 into 1.
+        raise DecodeError("numbers must be integers (floats are not allowed)")
+
     try:
-        text = data.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+        value = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=no_duplicates,
+            parse_constant=no_constant,
+            parse_float=no_float,
+        )
     except UnicodeDecodeError:
         raise DecodeError("json: not UTF-8") from None
     except json.JSONDecodeError as exc:
