@@ -68,8 +68,9 @@ def expand_message_xmd(
     b_0 = hashlib.new(hash_name, msg_prime).digest()
     b_i = hashlib.new(hash_name, b_0 + _i2osp(1, 1) + dst_prime).digest()
     blocks = [b_i]
+    b_0_int = int.from_bytes(b_0, "big")  # XOR as one integer: a byte loop costs ~0.2 ms/verify
     for i in range(2, ell + 1):
-        chained = bytes(x ^ y for x, y in zip(b_0, b_i, strict=True))
+        chained = (b_0_int ^ int.from_bytes(b_i, "big")).to_bytes(b_in_bytes, "big")
         b_i = hashlib.new(hash_name, chained + _i2osp(i, 1) + dst_prime).digest()
         blocks.append(b_i)
     return b"".join(blocks)[:len_in_bytes]
