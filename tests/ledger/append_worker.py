@@ -1,8 +1,9 @@
 """A separate process appending to one ledger database (run by test_sequencer_processes).
 
-usage: append_worker.py URL SKEY ORIGIN PREFIX COUNT THREADS [CRASH_AT]
+usage: append_worker.py URL SKEY ORIGIN PREFIX COUNT THREADS START_AT [CRASH_AT]
 
-Appends COUNT entries `{"p":PREFIX,"n":i}` from THREADS threads, checks every returned
+Waits until the epoch time START_AT (so that several workers really overlap), then
+appends COUNT entries `{"n":i,"p":PREFIX}` from THREADS threads, checks every returned
 inclusion proof against its checkpoint, and prints one JSON line per acknowledged
 append. With CRASH_AT, the state hook kills the process (os._exit) when it reaches the
 entry with n == CRASH_AT, in the middle of a batch transaction.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ledger.merkle import verify_inclusion
@@ -22,8 +24,8 @@ from ledger.storage import LedgerStore
 
 
 def main() -> None:
-    url, skey, origin, prefix, count, threads = sys.argv[1:7]
-    crash_at = int(sys.argv[7]) if len(sys.argv) > 7 else None
+    url, skey, origin, prefix, count, threads, start_at = sys.argv[1:8]
+    crash_at = int(sys.argv[8]) if len(sys.argv) > 8 else None
     crash_entry = (
         b'{"n":%d,"p":"%s"}' % (crash_at, prefix.encode()) if crash_at is not None else None
     )
@@ -43,6 +45,7 @@ def main() -> None:
         return sequencer.append(b'{"n":%d,"p":"%s"}' % (i, prefix.encode()))
 
     with sequencer, ThreadPoolExecutor(int(threads)) as pool:
+        time.sleep(max(0.0, float(start_at) - time.time()))
         futures = {pool.submit(one, i): i for i in range(int(count))}
         for future in as_completed(futures):
             result = future.result()
