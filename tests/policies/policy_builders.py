@@ -5,24 +5,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from attestations.consent import sign_consent
 from attestations.encoding import b64url_encode
 from attestations.schemas import Schema
 from policies import (
+    AccessRecord,
     AtLeast,
     AtMost,
+    Ciphersuite,
     ConsentGrant,
+    ConsentRevoke,
+    IssuerRegister,
+    IssuerRevokeKey,
     OrgKey,
     Predicate,
     PresentationRequest,
     Purpose,
+    RevocationReason,
+    SchemaRef,
+    VerifierRegister,
     canonical_bytes,
+    parse_entry,
+    sign_access_record,
     sign_consent_grant,
+    sign_consent_revoke,
+    sign_issuer_register,
+    sign_issuer_revoke_key,
     sign_request,
+    sign_verifier_register,
     signing_bytes,
+    verify_entry_signature,
+    verify_request,
 )
+from policies.document import Document
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 SECRET = 0x1F2E3D4C5B6A79880123456789ABCDEF0011223344556677
@@ -112,3 +129,94 @@ def org_signer(key: OrgKey) -> Callable[[bytes], bytes]:
 
 def consent_signer(secret: int, verifier: str) -> Callable[[bytes], bytes]:
     return lambda message: sign_consent(secret, verifier, message, rng=fixed_rng)
+
+
+BBS_KEY = bytes(range(96))
+
+
+def issuer_register(**overrides: Any) -> IssuerRegister:
+    fields: dict[str, Any] = {
+        "name": "Padró Municipal d'Habitants",
+        "public_key": BBS_KEY,
+        "ciphersuite": Ciphersuite.SHA256,
+        "schemas": [SchemaRef(id=SCHEMA.schema_id, definition=SCHEMA)],
+        "valid_from": T0,
+        "valid_until": T0 + timedelta(days=365),
+        "created_at": T0,
+    }
+    key = overrides.pop("key", ISSUER)
+    fields.update(overrides)
+    return sign_issuer_register(key, **fields)
+
+
+def issuer_revoke_key() -> IssuerRevokeKey:
+    return sign_issuer_revoke_key(
+        ISSUER,
+        public_key=BBS_KEY,
+        reason=RevocationReason.KEY_COMPROMISE,
+        effective_at=T0 + timedelta(days=2),
+        created_at=T0 + timedelta(days=3),
+    )
+
+
+def verifier_register() -> VerifierRegister:
+    return sign_verifier_register(
+        VERIFIER,
+        name="Bicing",
+        purposes=[Purpose.SERVICE_PROVISION, Purpose.AGE_VERIFICATION],
+        contact="dpo@bicing.example",
+        created_at=T0,
+    )
+
+
+def consent_revoke() -> ConsentRevoke:
+    return sign_consent_revoke(
+        SECRET, grant=grant(), created_at=T0 + timedelta(days=1), rng=fixed_rng
+    )
+
+
+def access_record() -> AccessRecord:
+    return sign_access_record(
+        VERIFIER, grant=grant().id, presentation=b"presentation", created_at=T0 + timedelta(hours=1)
+    )
+
+
+class Kind(NamedTuple):
+    """One document type, with how to build, sign, parse and verify it."""
+
+    name: str
+    build: Callable[[], Document]
+    sign: Callable[[bytes], bytes]
+    parse: Callable[[bytes], Document]
+    verify: Callable[[Any], None]
+
+
+KINDS = [
+    Kind("issuer.register", issuer_register, ISSUER.sign, parse_entry, verify_entry_signature),
+    Kind("issuer.revoke_key", issuer_revoke_key, ISSUER.sign, parse_entry, verify_entry_signature),
+    Kind(
+        "verifier.register", verifier_register, VERIFIER.sign, parse_entry, verify_entry_signature
+    ),
+    Kind(
+        "consent.grant",
+        grant,
+        consent_signer(SECRET, VERIFIER.did),
+        parse_entry,
+        verify_entry_signature,
+    ),
+    Kind(
+        "consent.revoke",
+        consent_revoke,
+        consent_signer(SECRET, VERIFIER.did),
+        parse_entry,
+        verify_entry_signature,
+    ),
+    Kind("access.record", access_record, VERIFIER.sign, parse_entry, verify_entry_signature),
+    Kind(
+        "presentation.request",
+        request,
+        VERIFIER.sign,
+        PresentationRequest.from_json,
+        verify_request,
+    ),
+]
