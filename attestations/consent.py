@@ -31,7 +31,7 @@ from attestations.encoding import constant_time_equal
 from attestations.errors import DecodeError, InvalidSignature
 from attestations.pseudonym import decode_pseudonym, pseudonym_point, verifier_base
 
-__all__ = ["CONSENT_DST", "SIGNATURE_BYTES", "sign_consent", "verify_consent"]
+__all__ = ["CONSENT_DST", "SIGNATURE_BYTES", "Rng", "sign_consent", "verify_consent"]
 
 #: Domain tag of the Fiat–Shamir challenge.
 CONSENT_DST = b"CARTERA-V1-CONSENT-SCHNORR_BLS12381G1_XMD:SHA-256_CHALLENGE_"
@@ -39,6 +39,7 @@ _NONCE_DST = b"CARTERA-V1-CONSENT-SCHNORR_BLS12381G1_XMD:SHA-256_NONCE_"
 #: Length of an encoded signature: challenge ‖ response.
 SIGNATURE_BYTES = 2 * SCALAR_BYTES
 
+#: `rng(n)` returns n random bytes (`os.urandom` unless a test fixes it).
 Rng = Callable[[int], bytes]
 
 
