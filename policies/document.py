@@ -57,14 +57,15 @@ class Document(Model):
             raise DocumentError(f"{cls.TYPE}: missing field 'type'")
         if obj["type"] != cls.TYPE:
             raise DocumentError(f"{cls.TYPE}: field 'type' is {obj['type']!r}, want {cls.TYPE!r}")
-        return cls.from_object(obj)
+        return cls.from_object(obj, data if canonical else None)
 
     @classmethod
-    def from_object(cls, obj: dict[str, Any]) -> Self:
-        """Steps 3 and 4 on an object already parsed by `policies.canonical.loads`."""
+    def from_object(cls, obj: dict[str, Any], data: bytes | None = None) -> Self:
+        """Steps 3 and 4 on an object already parsed by `policies.canonical.loads`
+        (`data`: its canonical bytes, when the caller has them)."""
         # 3. Fields.
         try:
-            document = cls.model_validate_json(canonical_bytes(obj))
+            document = cls.model_validate_json(data if data is not None else canonical_bytes(obj))
         except ValidationError as exc:
             raise DocumentError(f"{cls.TYPE}: {describe_validation_error(exc)}") from None
         # 4. Round trip.

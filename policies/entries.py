@@ -262,4 +262,4 @@ def parse_entry(data: bytes) -> Entry:
     cls = ENTRY_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise DocumentError(f"entry: unknown type {str(kind)[:40]!r}")
-    return cls.from_object(obj)
+    return cls.from_object(obj, data)

@@ -15,6 +15,8 @@ strict (only the alphabet; leading zero bytes are leading `1`s, so each text has
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nacl.bindings
 import nacl.exceptions
 import nacl.signing
@@ -82,6 +84,13 @@ def public_key_from_did(did: object) -> bytes:
     """The Ed25519 public key a `did:key` names; `DocumentError` saying why otherwise."""
     if not isinstance(did, str):
         raise DocumentError("did: expected a string")
+    return _public_key_from_did(did)
+
+
+@lru_cache(maxsize=4096)
+def _public_key_from_did(did: str) -> bytes:
+    # Cached: a ledger sees the same few organisations over and over, and decoding base58
+    # and checking the point cost more than the signature check they come with.
     if not did.startswith("did:"):
         raise DocumentError(f"did: {did[:40]!r} is not a DID")
     if not did.startswith("did:key:"):
