@@ -100,6 +100,7 @@ class Sequencer:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
+        self._head: tuple[Frontier, Checkpoint, StoredCheckpoint] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -208,28 +209,43 @@ class Sequencer:
                 entries.append(StoredEntry(index, p.data, p.leaf_hash, p.type, now))
                 known[p.leaf_hash] = index
                 placed.append((index, False))
-            stored = None if entries else checkpoint_at(conn, frontier.size)
-            if stored is None:  # new entries, or a log that was never checkpointed
+            head = None if entries else self._stored_head(conn, size)
+            if head is None:  # new entries, or a log that was never checkpointed
                 insert_entries(conn, entries)
                 insert_nodes(conn, nodes)
-                stored = self._sign(frontier, now)
-                insert_checkpoint(conn, stored)
+                head = self._sign(frontier, now)
+                insert_checkpoint(conn, head[1])
+            checkpoint, stored = head
             indexes = [x[0] for x in placed if isinstance(x, tuple)]
             proofs = self._proofs(conn, indexes, stored.size, memory)
-        checkpoint = Checkpoint.from_text(SignedNote.from_text(stored.note).text)
+        self._head = (frontier, checkpoint, stored)  # committed: safe to reuse next batch
         return [
             x if isinstance(x, EntryRejected)
             else Appended(x[0], p.leaf_hash, checkpoint, stored.note, proofs[x[0]], x[1])
             for p, x in zip(batch, placed, strict=True)
         ]  # fmt: skip
 
-    def _sign(self, frontier: Frontier, now: int) -> StoredCheckpoint:
+    def _sign(self, frontier: Frontier, now: int) -> tuple[Checkpoint, StoredCheckpoint]:
         checkpoint = Checkpoint(self.origin, frontier.size, frontier.root())
-        return StoredCheckpoint(
-            checkpoint.size, checkpoint.root_hash, checkpoint.sign(self._signer), now
-        )
+        note = checkpoint.sign(self._signer)
+        return checkpoint, StoredCheckpoint(checkpoint.size, checkpoint.root_hash, note, now)
+
+    def _stored_head(
+        self, conn: Connection, size: int
+    ) -> tuple[Checkpoint, StoredCheckpoint] | None:
+        """The checkpoint already signed for `size`, if any."""
+        if self._head is not None and self._head[2].size == size:
+            return self._head[1], self._head[2]
+        stored = checkpoint_at(conn, size)
+        if stored is None:
+            return None
+        return Checkpoint.from_text(SignedNote.from_text(stored.note).text), stored
 
     def _frontier(self, conn: Connection, size: int) -> Frontier:
+        """The tree's frontier at `size`: cached from the last batch unless another
+        process appended since, else read (O(log size) nodes)."""
+        if self._head is not None and self._head[0].size == size:
+            return self._head[0].copy()
         if size == 0:
             return Frontier()
         ids = root_plan(size)

@@ -62,25 +62,41 @@ def _chunks(items: Iterable[NodeID], size: int) -> Iterator[list[NodeID]]:
 # --- inside a transaction -------------------------------------------------------------
 
 
+# Statements built once: SQLAlchemy caches their compiled form, so a call costs only
+# the execution, which keeps the sequencer's per-batch overhead and proof latency low.
+_SIZE = sa.select(sa.func.max(_entry.c.idx))
+_FIND = sa.select(_entry.c.leaf_hash, _entry.c.idx).where(
+    _entry.c.leaf_hash.in_(sa.bindparam("hashes", expanding=True))
+)
+_CHECKPOINT_AT = sa.select(_checkpoint).where(_checkpoint.c.size == sa.bindparam("size"))
+
+
 def tree_size(conn: Connection) -> int:
     """The number of entries: one past the highest index (the primary key answers)."""
-    top = conn.execute(sa.select(sa.func.max(_entry.c.idx))).scalar()
+    top = conn.execute(_SIZE).scalar()
     return 0 if top is None else int(top) + 1
 
 
+def _nodes_query(conn: Connection, chunk: list[NodeID]) -> tuple[str, tuple[int, ...]]:
+    # One OR term per level keeps every lookup on the (level, idx) primary key: SQLite
+    # scans the whole table for a row-value IN list. Written as driver SQL because its
+    # shape changes with every plan, and building expressions would cost more than the
+    # query itself.
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    terms, params = [], []
+    for level, group in groupby(chunk, key=lambda n: n.level):
+        indexes = [n.index for n in group]
+        terms.append(f"(level = {mark} AND idx IN ({', '.join([mark] * len(indexes))}))")
+        params += [level, *indexes]
+    sql = f"SELECT level, idx, hash FROM {_node.name} WHERE {' OR '.join(terms)}"
+    return sql, tuple(params)
+
+
 def read_nodes(conn: Connection, ids: Collection[NodeID]) -> dict[NodeID, bytes]:
-    """The stored hashes of `ids`; one primary-key lookup per id, few queries."""
+    """The stored hashes of `ids`: one primary-key lookup each, in few queries."""
     found: dict[NodeID, bytes] = {}
     for chunk in _chunks(sorted(set(ids)), _CHUNK):
-        # One OR term per level keeps every lookup on the (level, idx) primary key
-        # (SQLite scans the table for a row-value IN list).
-        terms = [
-            sa.and_(_node.c.level == level, _node.c.idx.in_([n.index for n in group]))
-            for level, group in groupby(chunk, key=lambda n: n.level)
-        ]
-        rows = conn.execute(
-            sa.select(_node.c.level, _node.c.idx, _node.c.hash).where(sa.or_(*terms))
-        )
+        rows = conn.exec_driver_sql(*_nodes_query(conn, chunk))
         found.update((NodeID(level, idx), bytes(h)) for level, idx, h in rows)
     return found
 
@@ -90,15 +106,13 @@ def find_leaves(conn: Connection, leaf_hashes: Collection[bytes]) -> dict[bytes,
     found: dict[bytes, int] = {}
     hashes = list(set(leaf_hashes))
     for start in range(0, len(hashes), _CHUNK):
-        query = sa.select(_entry.c.leaf_hash, _entry.c.idx).where(
-            _entry.c.leaf_hash.in_(hashes[start : start + _CHUNK])
-        )
-        found.update((bytes(h), int(i)) for h, i in conn.execute(query))
+        rows = conn.execute(_FIND, {"hashes": hashes[start : start + _CHUNK]})
+        found.update((bytes(h), int(i)) for h, i in rows)
     return found
 
 
 def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
-    row = conn.execute(sa.select(_checkpoint).where(_checkpoint.c.size == size)).first()
+    row = conn.execute(_CHECKPOINT_AT, {"size": size}).first()
     return (
         None
         if row is None

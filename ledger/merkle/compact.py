@@ -34,6 +34,9 @@ class Frontier:
     def nodes(self) -> list[tuple[NodeID, bytes]]:
         return list(self._nodes)
 
+    def copy(self) -> Frontier:
+        return Frontier(self._size, [value for _, value in self._nodes])
+
     def append(self, leaf_hash: bytes) -> list[tuple[NodeID, bytes]]:
         """Add one leaf; return the completed nodes, the leaf itself first."""
         if len(leaf_hash) != HASH_SIZE:
