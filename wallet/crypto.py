@@ -111,9 +111,14 @@ def derive_kek(passphrase: str | bytes, salt: bytes, params: KdfParams) -> bytes
     )
 
 
-def seal(key: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
-    """(nonce, ciphertext‖tag) of `plaintext` under `key`, authenticating `aad` too."""
-    nonce = os.urandom(NONCE_BYTES)
+def seal(
+    key: bytes, plaintext: bytes, aad: bytes, *, nonce: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """(nonce, ciphertext‖tag) of `plaintext` under `key`, authenticating `aad` too. The
+    nonce is fresh and random unless the caller must name it in `aad` first."""
+    nonce = os.urandom(NONCE_BYTES) if nonce is None else nonce
+    if len(nonce) != NONCE_BYTES:
+        raise ValueError(f"a nonce has {NONCE_BYTES} bytes")
     sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad, nonce, key)
     return nonce, bytes(sealed)
 

@@ -10,6 +10,7 @@ tampered backup) look alike and say only `WrongPassphrase`'s one line.
 from __future__ import annotations
 
 __all__ = [
+    "CheckpointConflict",
     "IssuanceRejected",
     "NotFound",
     "UnsupportedFormat",
@@ -65,3 +66,7 @@ class VaultNotFound(NotFound):
 
 class IssuanceRejected(WalletError):
     """An issuance answer does not verify over our holder secret; nothing was stored."""
+
+
+class CheckpointConflict(WalletError):
+    """A ledger showed two different trees of the same size: keep both notes as evidence."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ __all__ = [
     "default_path",
     "install",
     "open_vault",
+    "open_with_keys",
     "seal_record",
 ]
 
@@ -175,9 +176,10 @@ class Vault:
         row = rows.first()
         return None if row is None else _open_row(self.keys, table, row)
 
-    def scan(self, conn: Connection, table: str) -> list[bytes]:
-        """Every record of `table`, opened; `VaultCorrupted` at the first bad one."""
-        return [_open_row(self.keys, table, row) for row in self.raw_rows(conn, table)]
+    def scan(self, conn: Connection, table: str) -> list[tuple[str, bytes]]:
+        """(record id, payload) of every record of `table`; `VaultCorrupted` at the first
+        that does not open."""
+        return [(row[0], _open_row(self.keys, table, row)) for row in self.raw_rows(conn, table)]
 
     def delete(self, conn: Connection, table: str, natural_id: str) -> bool:
         t = db.RECORD_TABLES[table]
@@ -231,6 +233,17 @@ def open_vault(
     directory: Path, passphrase: str | bytes, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 ) -> Vault:
     """Check the file, read the header and unwrap the data key (the Argon2id cost)."""
+    return _open(directory, lambda header: header.unwrap(passphrase), lock_timeout)
+
+
+def open_with_keys(
+    directory: Path, keys: VaultKeys, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> Vault:
+    """Open a vault whose data key the caller holds already (it has just created it)."""
+    return _open(directory, lambda header: keys, lock_timeout)
+
+
+def _open(directory: Path, get_keys: Callable[[Header], VaultKeys], lock_timeout: float) -> Vault:
     path = directory / DB_NAME
     if not path.is_file():
         raise VaultNotFound(f"no wallet at {directory}")
@@ -249,7 +262,7 @@ def open_vault(
                 db.check_file(path)  # a more precise message if it can tell
             raise
         db.check_file(path)
-        keys = header.unwrap(passphrase)
+        keys = get_keys(header)
     except BaseException:
         engine.dispose()
         raise
