@@ -8,6 +8,11 @@ back from the database — fails with a `LedgerError`, whose message names what 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.note import NoteSignature
+
 
 class LedgerError(Exception):
     """Base class of every error raised by the ledger."""
@@ -24,7 +29,7 @@ class MalformedNote(LedgerError):
 class InvalidNoteSignature(LedgerError):
     """A note cannot be trusted: a known key's signature fails, or no known key signed it."""
 
-    def __init__(self, message: str, *, unverified: tuple[object, ...] = ()) -> None:
+    def __init__(self, message: str, *, unverified: tuple[NoteSignature, ...] = ()) -> None:
         super().__init__(message)
         # Signatures from unknown keys, for callers that want to report who did sign.
         self.unverified = unverified

@@ -44,13 +44,16 @@ from ledger.storage import (
     tree_size,
 )
 
+MAX_TYPE_LENGTH = 64  # the width of ledger_entry.type
+
 Validator = Callable[[bytes], str]
 """Stateless check of one entry (schema, signature); returns its type or raises
 `EntryRejected`. Runs in the caller's thread, before the entry is queued."""
 
 StateRule = Callable[[Connection, int, bytes, str], None]
 """Stateful check and state-index update for a new entry at an index, inside the batch
-transaction and in log order; raises `EntryRejected` to refuse it (its writes are undone)."""
+transaction and in log order; raises `EntryRejected` to refuse it (its writes are undone).
+Any other exception aborts the whole batch: nobody in it is acknowledged."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Sequencer:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
+        self._lock = threading.Lock()  # orders submit() against close(): no append is stranded
         self._head: tuple[Frontier, Checkpoint, StoredCheckpoint] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -115,10 +119,11 @@ class Sequencer:
 
     def close(self) -> None:
         """Finish everything queued so far, then stop; later appends raise SequencerClosed."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        self._queue.put(None)
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            self._queue.put(None)
         if self._thread is not None:
             self._thread.join()
 
@@ -132,11 +137,14 @@ class Sequencer:
 
     def submit(self, entry: bytes) -> Future[Appended]:
         """Validate `entry` here, queue it, and return a future resolved after commit."""
-        if self._closed.is_set() or self._thread is None:
-            raise SequencerClosed("the sequencer is not running")
         entry_type = self._validate(entry)
+        if not 0 < len(entry_type) <= MAX_TYPE_LENGTH:  # one bad row must not sink a batch
+            raise EntryRejected(f"entry type: got {len(entry_type)} characters, want 1..64")
         pending = _Pending(entry, leaf_hash(entry), entry_type, Future())
-        self._queue.put(pending)
+        with self._lock:
+            if self._closed.is_set() or self._thread is None:
+                raise SequencerClosed("the sequencer is not running")
+            self._queue.put(pending)
         return pending.future
 
     def append(self, entry: bytes, *, timeout: float | None = None) -> Appended:

@@ -91,6 +91,13 @@ def test_invalid_entry_is_refused_in_the_caller(store: LedgerStore, signer: Sign
     assert store.size() == 1
 
 
+def test_overlong_type_is_refused_before_queueing(store: LedgerStore, signer: SignerKey) -> None:
+    long_type = Sequencer(store, signer=signer, origin=ORIGIN, validate=lambda _e: "x" * 65)
+    with long_type as seq, pytest.raises(EntryRejected, match=r"got 65 characters, want 1\.\.64"):
+        seq.append(b'{"a":1}')
+    assert store.size() == 0
+
+
 def test_state_rule_rejection_undoes_only_that_entry(store: LedgerStore, signer: SignerKey) -> None:
     with store.write() as conn:
         conn.execute(sa.text("CREATE TABLE grants (idx INTEGER PRIMARY KEY, body TEXT)"))

@@ -60,7 +60,7 @@ def test_open(case: dict[str, Any]) -> None:
         assert _sigs(parsed.signatures) == case["expectUnverified"]
         with pytest.raises(InvalidNoteSignature, match="no verifiable signatures") as err:
             open_note(_note(case), keys)
-        assert _sigs(err.value.unverified) == case["expectUnverified"]  # type: ignore[arg-type]
+        assert _sigs(err.value.unverified) == case["expectUnverified"]
         return
     if not case["expectValid"]:
         with pytest.raises(LedgerError) as failure:
@@ -70,7 +70,7 @@ def test_open(case: dict[str, Any]) -> None:
         if "expectUnverified" in case:
             assert isinstance(failure.value, InvalidNoteSignature)
             got = failure.value.unverified
-            assert _sigs(got) == case["expectUnverified"]  # type: ignore[arg-type]
+            assert _sigs(got) == case["expectUnverified"]
         return
     opened = _open(case, keys)
     assert isinstance(opened, VerifiedNote)
