@@ -18,6 +18,7 @@ import binascii
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import nacl.exceptions
 import nacl.signing
@@ -154,12 +155,15 @@ class SignerKey:
         b64 = base64.b64encode(bytes([ED25519]) + self.seed).decode()
         return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{b64}"
 
+    @cached_property
+    def _signing_key(self) -> nacl.signing.SigningKey:
+        return nacl.signing.SigningKey(self.seed)
+
     def verifier(self) -> VerifierKey:
-        public = bytes(nacl.signing.SigningKey(self.seed).verify_key)
-        return VerifierKey(self.name, self.key_id, public)
+        return VerifierKey(self.name, self.key_id, bytes(self._signing_key.verify_key))
 
     def sign(self, text: bytes) -> bytes:
-        return nacl.signing.SigningKey(self.seed).sign(text).signature
+        return self._signing_key.sign(text).signature
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,11 @@ class SignedNote:
 
     text: str
     signatures: tuple[NoteSignature, ...]
+
+    def __post_init__(self) -> None:
+        _check_text(self.text)
+        if not self.signatures:
+            raise MalformedNote("malformed note: no signature lines")
 
     @classmethod
     def from_text(cls, note: str | bytes) -> SignedNote:
