@@ -1,0 +1,237 @@
+"""`LedgerClient`: the HTTP calls, each answer checked before it is believed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ledger.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
+from ledger.client._state import load_state, save_state
+from ledger.client._wire import (
+    LedgerForked,
+    LedgerUnavailable,
+    LoggedEntry,
+    Receipt,
+    b64_field,
+    hashes_field,
+    int_field,
+    list_field,
+    problem,
+)
+from ledger.errors import InvalidProof, LedgerError, NotFound
+from ledger.merkle import check_consistency, check_inclusion, leaf_hash
+from ledger.note import VerifierKey
+
+PAGE_SIZE = 1000
+"""The most entries `GET /v1/entries` returns per call (docs/ledger-api.md)."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class LedgerClient:
+    """Talks to one ledger at `base_url`, whose log key and origin the caller knows."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        log_key: VerifierKey | str,
+        origin: str,
+        state_path: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.log_key = (
+            log_key if isinstance(log_key, VerifierKey) else VerifierKey.from_text(log_key)
+        )
+        self.origin = origin
+        self.state_path = state_path
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+        self._lock = threading.Lock()
+        self._trusted: SignedCheckpoint | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> LedgerClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- HTTP: httpx's exceptions are translated here and nowhere else -------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        where = f"ledger {self.base_url}: {method} {path}"
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise LedgerUnavailable(f"{where}: timed out") from exc
+        except httpx.HTTPError as exc:
+            raise LedgerUnavailable(f"{where}: {exc or type(exc).__name__}") from exc
+        if not response.is_success:
+            raise problem(where, method, response)
+        return response
+
+    def get_json(self, path: str, **params: Any) -> dict[str, Any]:
+        """GET `path` and return its JSON object (no proof is checked here)."""
+        return self._json("GET", path, params=params)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._request(method, path, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise LedgerError(f"ledger {self.base_url}: {path}: answer is not a JSON object")
+        return body
+
+    # --- checkpoints: trust only moves forward -------------------------------------------
+
+    @property
+    def trusted(self) -> SignedCheckpoint | None:
+        """The last checkpoint this client trusted (read from `state_path` at first use)."""
+        with self._lock:
+            return self._load()
+
+    def _load(self) -> SignedCheckpoint | None:
+        if self._trusted is None and self.state_path is not None:
+            self._trusted = load_state(self.state_path, self.log_key, origin=self.origin)
+        return self._trusted
+
+    def open(self, note: str) -> SignedCheckpoint:
+        """Verify a checkpoint note of this ledger (log key and origin); trusts nothing."""
+        try:
+            return open_checkpoint(note, self.log_key, origin=self.origin)
+        except LedgerError as exc:
+            raise type(exc)(f"ledger {self.base_url}: {exc}") from None
+
+    def checkpoint(self) -> Checkpoint:
+        """Fetch the latest checkpoint, check it against the trusted one, and trust it."""
+        signed = self.open(self._request("GET", "/v1/checkpoint").text)
+        return self.advance(signed).checkpoint
+
+    def advance(self, new: SignedCheckpoint) -> SignedCheckpoint:
+        """Trust `new` if it is consistent with the trusted checkpoint (`LedgerForked` if
+        not); returns the checkpoint trusted afterwards, the larger of the two."""
+        with self._lock:
+            old = self._load()
+            if old is not None:
+                self._check_consistent(old.checkpoint, new.checkpoint)
+                if new.checkpoint.size <= old.checkpoint.size:
+                    return old
+            if self.state_path is not None:
+                save_state(self.state_path, new.note)
+            self._trusted = new
+            return new
+
+    def _check_consistent(self, old: Checkpoint, new: Checkpoint) -> None:
+        """Raise `LedgerForked` unless one of the two trees is a prefix of the other."""
+        small, large = (old, new) if old.size <= new.size else (new, old)
+        try:
+            proof: list[bytes] = []
+            if 0 < small.size < large.size:
+                answer = self.get_json(
+                    "/v1/proofs/consistency", first=small.size, second=large.size
+                )
+                proof = hashes_field(answer, "proof", "consistency proof")
+            if small.size > 0:  # the empty tree is a prefix of every tree
+                check_consistency(small.size, large.size, proof, small.root_hash, large.root_hash)
+        except (InvalidProof, NotFound) as exc:
+            raise LedgerForked(
+                f"ledger shows two views: size {new.size} root {new.root_hash.hex()}, "
+                f"earlier size {old.size} root {old.root_hash.hex()} ({exc})"
+            ) from None
+
+    # --- appending ---------------------------------------------------------------------
+
+    def append(self, entry: bytes) -> Receipt:
+        """Append `entry` (its canonical bytes) and verify the answer before returning it."""
+        body = self._json(
+            "POST", "/v1/entries", content=entry, headers={"content-type": "application/json"}
+        )
+        what = f"ledger {self.base_url}: append"
+        # 1. The checkpoint is the log's, signed by its key, for the tree size it states.
+        note = body.get("checkpoint")
+        if not isinstance(note, str):
+            raise LedgerError(f"{what}: field 'checkpoint' is not a signed note")
+        signed = self.open(note)
+        tree = signed.checkpoint
+        if int_field(body, "tree_size", what) != tree.size:
+            raise LedgerError(f"{what}: tree_size {body['tree_size']}, checkpoint {tree.size}")
+        # 2. The leaf is this entry's, recomputed here rather than taken from the answer.
+        leaf = leaf_hash(entry)
+        if b64_field(body.get("leaf_hash"), f"{what}: leaf_hash") != leaf:
+            raise InvalidProof(f"{what}: the ledger's leaf hash is not this entry's")
+        # 3. The inclusion proof leads from that leaf to the checkpoint's root.
+        index = int_field(body, "index", what)
+        proof = hashes_field(body, "inclusion_proof", what)
+        try:
+            check_inclusion(leaf, index, tree.size, proof, tree.root_hash)
+        except InvalidProof as exc:
+            raise InvalidProof(f"{what}: entry {index}: {exc}") from None
+        # 4. The checkpoint is consistent with the last one trusted.
+        self.advance(signed)
+        return Receipt(index, leaf, tree, signed.note, tuple(proof), body.get("duplicate") is True)
+
+    # --- reading entries -----------------------------------------------------------------
+
+    def entries(self, start: int, end: int) -> list[LoggedEntry]:
+        """Entries with `start <= index < end`. Their bytes are not proven here (no proof
+        comes with a range): audit replay rebuilds the tree from them instead."""
+        return [entry for page in self.pages(start, end) for entry in page]
+
+    def pages(
+        self, start: int, end: int, *, page_size: int = PAGE_SIZE
+    ) -> Iterator[list[LoggedEntry]]:
+        """Consecutive entries covering [start, end), one list per call to the ledger."""
+        if not 0 <= start <= end or page_size < 1:
+            raise ValueError(f"entries: got range [{start}, {end}) by {page_size}")
+        at = start
+        while at < end:
+            stop = min(end, at + page_size)
+            rows = list_field(self.get_json("/v1/entries", start=at, end=stop), "entries", "")
+            if not rows:
+                raise NotFound(f"ledger {self.base_url}: no entry at index {at}")
+            page = []
+            for row in rows:
+                what = f"ledger {self.base_url}: entry {at}"
+                if not isinstance(row, dict) or int_field(row, "index", what) != at or at >= stop:
+                    raise LedgerError(f"{what}: entries out of order, missing or unasked for")
+                page.append(LoggedEntry(at, b64_field(row.get("entry"), what)))
+                at += 1
+            yield page
+
+    def entry(self, index: int) -> LoggedEntry:
+        """Entry `index`, proven included in the trusted checkpoint."""
+        what = f"ledger {self.base_url}: entry {index}"
+        body = self.get_json(f"/v1/entries/{index}")
+        if int_field(body, "index", what) != index:
+            raise LedgerError(f"{what}: the answer is for index {body['index']}")
+        data = b64_field(body.get("entry"), what)
+        self.prove(index, data)
+        return LoggedEntry(index, data)
+
+    def prove(self, index: int, data: bytes) -> Checkpoint:
+        """Check that `data` is entry `index`, against the trusted checkpoint (refreshed
+        first if it does not cover `index`); returns the checkpoint it was proven in."""
+        what = f"ledger {self.base_url}: entry {index}"
+        trusted = self.trusted
+        tree = trusted.checkpoint if trusted is not None else None
+        if tree is None or index >= tree.size:
+            tree = self.checkpoint()
+        if index >= tree.size:
+            raise NotFound(f"{what}: beyond the tree size {tree.size}")
+        body = self.get_json("/v1/proofs/inclusion", index=index, tree_size=tree.size)
+        proof = hashes_field(body, "proof", f"{what}: inclusion proof")
+        try:
+            check_inclusion(leaf_hash(data), index, tree.size, proof, tree.root_hash)
+        except InvalidProof as exc:
+            raise InvalidProof(f"{what}: {exc}") from None
+        return tree
