@@ -5,8 +5,13 @@ usage:
       records COUNT presentations, one write transaction each, starting at epoch START_AT
   wallet_worker.py advance DIR PASSPHRASE SIZES START_AT
       advances the checkpoint of the test ledger through the comma-separated SIZES
-  wallet_worker.py hang DIR PASSPHRASE COUNT
-      in ONE transaction writes COUNT presentations, prints "written", then waits to be killed
+  wallet_worker.py receipts DIR PASSPHRASE START_AT
+      adds a ledger receipt to every consent kept in the wallet, one at a time
+  wallet_worker.py revokes DIR PASSPHRASE START_AT
+      signs and adds a revocation to every consent kept in the wallet, one at a time
+  wallet_worker.py hang DIR PASSPHRASE COUNT PAD
+      in ONE transaction writes COUNT presentations of PAD extra bytes each, prints
+      "written", then waits to be killed
   wallet_worker.py hold-lock DIR
       takes the wallet's write lock, prints "locked", then waits to be killed
 
@@ -19,8 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-from wallet_helpers import note
+from wallet_helpers import NOW, note, receipt, secret_int
 
+from policies import sign_consent_revoke
 from wallet import unlock
 from wallet.lock import exclusive
 
@@ -53,15 +59,26 @@ def main() -> None:
             _wait_until(start_at)
             for size in sizes:
                 wallet.checkpoints.advance(note(size))
+        elif command == "receipts":
+            consents = wallet.consents.all()
+            _wait_until(sys.argv[4])
+            for kept in consents:
+                wallet.consents.add(kept.grant, receipt(kept.grant.to_json()))
+        elif command == "revokes":
+            consents = wallet.consents.all()
+            _wait_until(sys.argv[4])
+            for kept in consents:
+                revoke = sign_consent_revoke(secret_int(wallet), grant=kept.grant, created_at=NOW)
+                wallet.consents.add_revocation(revoke)
         elif command == "hang":
-            count = int(sys.argv[4])
+            count, pad = int(sys.argv[4]), b"x" * int(sys.argv[5])
             with wallet.transaction():
                 for i in range(count):
                     wallet.presentations.record(
                         verifier="did:example:hang",
                         credential_id="sha256:" + "0" * 64,
                         disclosed=["district"],
-                        presentation=f"hang-{i}".encode(),
+                        presentation=f"hang-{i}".encode() + pad,
                     )
                 print("written", flush=True)
                 time.sleep(600)
