@@ -193,7 +193,7 @@ def _flip_column(column: str) -> Callable[[Path], None]:
     return tamper
 
 
-def _set(column: str, value: object) -> Callable[[Path], None]:
+def _set(column: str, value: object) -> Callable[[Path], object]:
     return lambda directory: sql(directory, f"UPDATE vault_header SET {column} = ?", [value])
 
 

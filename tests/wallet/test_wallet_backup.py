@@ -153,7 +153,7 @@ def _assert_nothing_written(directory: Path) -> None:
 
 
 def test_wrong_backup_passphrase(backup_file: Path, tmp_path: Path) -> None:
-    with pytest.raises(WrongPassphrase, match="^wrong passphrase or corrupted backup$"):
+    with pytest.raises(WrongPassphrase, match=r"^wrong passphrase or corrupted backup$"):
         import_backup(backup_file, tmp_path / "r", PASSPHRASE)
     _assert_nothing_written(tmp_path / "r")
 

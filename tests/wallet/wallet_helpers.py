@@ -108,9 +108,8 @@ def sql(directory: Path, statement: str, params: Sequence[Any] = ()) -> list[tup
 
 
 def rows(directory: Path, table: str) -> list[tuple[str, bytes, bytes]]:
-    return [
-        tuple(r) for r in sql(directory, f"SELECT id, nonce, ciphertext FROM {table} ORDER BY id")
-    ]  # type: ignore[misc]
+    query = f"SELECT id, nonce, ciphertext FROM {table} ORDER BY id"
+    return [(str(r[0]), bytes(r[1]), bytes(r[2])) for r in sql(directory, query)]
 
 
 def all_record_rows(directory: Path) -> dict[str, list[tuple[str, bytes, bytes]]]:
