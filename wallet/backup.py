@@ -40,6 +40,7 @@ from wallet.crypto import (
     TAG_BYTES,
     BadTag,
     KdfParams,
+    SealedRow,
     derive_kek,
     open_sealed,
     seal,
@@ -47,7 +48,7 @@ from wallet.crypto import (
 from wallet.errors import UnsupportedFormat, VaultCorrupted, VaultExists, WrongPassphrase
 from wallet.header import Header
 from wallet.lock import DEFAULT_LOCK_TIMEOUT
-from wallet.vault import SealedRow, Vault, install
+from wallet.vault import Vault, install
 
 __all__ = ["BACKUP_FORMAT", "export_backup", "import_backup"]
 

@@ -1,4 +1,4 @@
-"""The wallet's collections: credentials, consents, presentations, checkpoints.
+"""The wallet's collections of credentials and consents (history.py has the rest).
 
 Each is a thin typed face over one vault table: it builds the value objects of
 `wallet.records`, seals them under their natural ids, and opens them again, turning a
@@ -7,14 +7,14 @@ read first (a revocation joining its grant, a checkpoint that may only move forw
 inside the same locked transaction, so two processes never lose each other's update.
 
 The ledger-facing steps (sign and submit a grant, revoke over HTTP, read the history) will
-build on these: they end in `consents.add(grant, receipt)`, `consents.add_revocation(...)`,
-`checkpoints.advance(note)`.
+build on these: they end in `consents.add(grant, receipt)`, `consents.add_revocation(...)`
+and `checkpoints.advance(note)`.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TypeVar
 
 from attestations.credentials import (
@@ -33,36 +33,35 @@ from policies import (
     ConsentRevoke,
     Decision,
     PolicyError,
-    Predicate,
     PresentationRequest,
     evaluate,
     utc_seconds,
     verify_entry_signature,
 )
-from wallet.errors import CheckpointConflict, IssuanceRejected, NotFound, VaultCorrupted
+from wallet.errors import IssuanceRejected, NotFound, VaultCorrupted
 from wallet.identity import Identity
-from wallet.receipt import InvalidReceipt, LedgerReceipt, parse_checkpoint_note
+from wallet.receipt import InvalidReceipt, LedgerReceipt
 from wallet.records import (
     ConsentStatus,
-    PresentationRecord,
-    StoredCheckpoint,
     StoredConsent,
     StoredCredential,
     credential_id,
 )
 from wallet.vault import Vault
 
-__all__ = ["Checkpoints", "Consents", "Credentials", "Presentations"]
+__all__ = ["Consents", "Credentials", "Table", "now_seconds"]
 
 T = TypeVar("T")
 _MIN_PREFIX = 8
 
 
-def _now(now: datetime.datetime | None) -> datetime.datetime:
+def now_seconds(now: datetime.datetime | None) -> datetime.datetime:
     return utc_seconds(now or datetime.datetime.now(datetime.UTC))
 
 
-class _Table:
+class Table:
+    """One vault table seen through one record type."""
+
     table: str
 
     def __init__(self, vault: Vault, identity: Identity) -> None:
@@ -92,7 +91,7 @@ class _Table:
             return len(self._vault.raw_rows(conn, self.table))
 
 
-class Credentials(_Table):
+class Credentials(Table):
     """Credentials received through blind issuance, bound to this wallet's holder secret."""
 
     table = "vault_credential"
@@ -119,7 +118,7 @@ class Credentials(_Table):
             credential = finish_issuance(state, response)
         except AttestationError as exc:
             raise IssuanceRejected(f"issuance answer refused: {exc}") from None
-        stored = StoredCredential(credential_id(credential), credential, _now(now), label)
+        stored = StoredCredential(credential_id(credential), credential, now_seconds(now), label)
         with self._vault.writing() as conn:
             self._vault.put(conn, self.table, stored.id, stored.payload())
         return stored
@@ -149,7 +148,7 @@ class Credentials(_Table):
             self._vault.delete(conn, self.table, stored.id)
 
 
-class Consents(_Table):
+class Consents(Table):
     """Grants this wallet signed under its pseudonyms, with their ledger receipts."""
 
     table = "vault_consent"
@@ -176,7 +175,7 @@ class Consents(_Table):
             stored = StoredConsent(
                 grant,
                 receipt or (old.receipt if old else None),
-                old.recorded_at if old else _now(now),
+                old.recorded_at if old else now_seconds(now),
                 old.revocation if old else None,
                 old.revocation_receipt if old else None,
             )
@@ -222,83 +221,7 @@ class Consents(_Table):
         the ledger's: until it is asked, `max_uses` is not enforced by this call)."""
         kept = self.all()
         revoked = {c.id for c in kept if c.revocation is not None}
-        acknowledged = [c.grant for c in kept if c.status(_now(now)) != ConsentStatus.PENDING]
-        return evaluate(request, acknowledged, _now(now), revoked=revoked)
-
-
-class Presentations(_Table):
-    """Presentations this wallet made: who got what, when, under which grant."""
-
-    table = "vault_presentation"
-
-    def record(
-        self,
-        *,
-        verifier: str,
-        credential_id: str,
-        disclosed: Iterable[str],
-        presentation: bytes,
-        predicates: Iterable[Predicate] = (),
-        purpose: str | None = None,
-        grant_id: str | None = None,
-        now: datetime.datetime | None = None,
-    ) -> PresentationRecord:
-        entry = PresentationRecord(
-            verifier=verifier,
-            credential_id=credential_id,
-            disclosed=tuple(disclosed),
-            presented_at=_now(now),
-            presentation=bytes(presentation),
-            predicates=tuple(predicates),
-            purpose=purpose,
-            grant_id=grant_id,
-        )
-        with self._vault.writing() as conn:
-            self._vault.put(conn, self.table, entry.id, entry.payload())
-        return entry
-
-    def get(self, presentation_id: str) -> PresentationRecord:
-        found = self._get(presentation_id, PresentationRecord.from_payload)
-        if found is None:
-            raise NotFound(f"no presentation {presentation_id!r} in this wallet")
-        return found
-
-    def all(self, *, verifier: str | None = None) -> list[PresentationRecord]:
-        """Every presentation (to `verifier` only, if given), oldest first."""
-        found = self._all(PresentationRecord.from_payload)
-        mine = [p for p in found if verifier is None or p.verifier == verifier]
-        return sorted(mine, key=lambda p: (p.presented_at, p.id))
-
-
-class Checkpoints(_Table):
-    """The last checkpoint seen from each ledger: it only moves forward."""
-
-    table = "vault_checkpoint"
-
-    def get(self, origin: str) -> StoredCheckpoint | None:
-        return self._get(origin, StoredCheckpoint.from_payload)
-
-    def all(self) -> list[StoredCheckpoint]:
-        return sorted(self._all(StoredCheckpoint.from_payload), key=lambda c: c.origin)
-
-    def advance(self, note: str, *, now: datetime.datetime | None = None) -> StoredCheckpoint:
-        """Keep `note` as its ledger's last checkpoint unless a larger one is kept already;
-        returns what is kept. The caller checked `note`'s signature and its consistency
-        with `get(origin)`; this only makes the compare-and-set atomic across processes.
-        `CheckpointConflict` if a kept note of the same size has another root."""
-        body = parse_checkpoint_note(note)
-        with self._vault.writing() as conn:
-            kept = self.get(body.origin)
-            if kept is not None:
-                old = kept.checkpoint
-                if old.size > body.size:
-                    return kept
-                if old.size == body.size:
-                    if old.root_hash != body.root_hash:
-                        raise CheckpointConflict(
-                            f"ledger {body.origin!r} showed two trees of size {body.size}"
-                        )
-                    return kept
-            stored = StoredCheckpoint(note, _now(now))
-            self._vault.put(conn, self.table, body.origin, stored.payload())
-        return stored
+        acknowledged = [
+            c.grant for c in kept if c.status(now_seconds(now)) != ConsentStatus.PENDING
+        ]
+        return evaluate(request, acknowledged, now_seconds(now), revoked=revoked)

@@ -7,6 +7,8 @@
   BLAKE2b with distinct personalisations: one seals records, one names them.
 - Every seal is XChaCha20-Poly1305 (IETF) with a fresh random 24-byte nonce: random nonces
   of that length never repeat in practice, so no counter has to survive crashes.
+- A record is sealed with (table, record id) as associated data, so a row copied to
+  another id or table no longer opens.
 - A record's id in the database is a keyed BLAKE2b of its natural id (a credential digest,
   a grant id that is public on the ledger…), so the file at rest does not show which
   ledger entries are this wallet's.
@@ -20,12 +22,15 @@ import hashlib
 import os
 import struct
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import nacl.bindings as sodium
 import nacl.exceptions
 from nacl.pwhash import argon2id
+
+from wallet.errors import VaultCorrupted
 
 __all__ = [
     "KDF_NAME",
@@ -35,6 +40,7 @@ __all__ = [
     "TAG_BYTES",
     "BadTag",
     "KdfParams",
+    "SealedRow",
     "VaultKeys",
     "derive_kek",
     "encode_fields",
@@ -52,6 +58,10 @@ SALT_BYTES = argon2id.SALTBYTES
 #: must not make unlocking allocate the machine's whole memory.
 MAX_MEMLIMIT = argon2id.MEMLIMIT_SENSITIVE
 MAX_OPSLIMIT = 64
+
+
+#: (record id, nonce, ciphertext) as stored.
+SealedRow = tuple[str, bytes, bytes]
 
 
 class BadTag(Exception):
@@ -171,8 +181,31 @@ class VaultKeys:
         message = encode_fields(b"record-id", table, natural_id)
         return hashlib.blake2b(message, key=self.id_key, digest_size=16).hexdigest()
 
+    def seal_record(self, table: str, natural_id: str, payload: bytes) -> SealedRow:
+        """The row that stores `payload` as record `natural_id` of `table`, sealed with
+        (table, record id) as associated data."""
+        row_id = self.record_id(table, natural_id)
+        nonce, ciphertext = seal(self.seal_key, payload, _record_aad(table, row_id))
+        return row_id, nonce, ciphertext
+
+    def open_record(self, table: str, row: Sequence[Any]) -> bytes:
+        """The payload of a stored row; `VaultCorrupted` naming it if it does not open."""
+        row_id, nonce, ciphertext = row
+        if not (isinstance(nonce, bytes) and isinstance(ciphertext, bytes)):
+            raise VaultCorrupted(f"{table} record {row_id}: columns are not bytes")
+        try:
+            return open_sealed(self.seal_key, nonce, ciphertext, _record_aad(table, str(row_id)))
+        except BadTag:
+            raise VaultCorrupted(
+                f"{table} record {row_id}: bad tag (tampered, moved or damaged)"
+            ) from None
+
     def __repr__(self) -> str:
         return "VaultKeys(…)"
+
+
+def _record_aad(table: str, row_id: str) -> bytes:
+    return encode_fields(b"cartera-vault-record-v1", table, row_id)
 
 
 def _subkey(data_key: bytes, person: bytes) -> bytes:

@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
 import platformdirs
 import sqlalchemy as sa
@@ -31,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError
 
 from wallet import db
-from wallet.crypto import BadTag, KdfParams, VaultKeys, encode_fields, open_sealed, seal
+from wallet.crypto import KdfParams, SealedRow, VaultKeys
 from wallet.errors import VaultCorrupted, VaultExists, VaultNotFound, VaultReplaced
 from wallet.header import Header
 from wallet.lock import DEFAULT_LOCK_TIMEOUT, exclusive
@@ -39,50 +38,22 @@ from wallet.lock import DEFAULT_LOCK_TIMEOUT, exclusive
 __all__ = [
     "DB_NAME",
     "LOCK_NAME",
-    "SealedRow",
     "Vault",
     "default_path",
     "install",
     "open_vault",
     "open_with_keys",
-    "seal_record",
 ]
 
 DB_NAME = "wallet.db"
 LOCK_NAME = "wallet.lock"
 _SIDECARS = ("-journal", "-wal", "-shm")
 
-#: (record id, nonce, ciphertext) as stored.
-SealedRow = tuple[str, bytes, bytes]
-
 
 def default_path() -> Path:
     """`$CARTERA_HOME/wallet`, or `wallet` under the platform's user data directory."""
     home = os.environ.get("CARTERA_HOME")
     return Path(home or platformdirs.user_data_dir("cartera")) / "wallet"
-
-
-def _aad(table: str, row_id: str) -> bytes:
-    return encode_fields(b"cartera-vault-record-v1", table, row_id)
-
-
-def seal_record(keys: VaultKeys, table: str, natural_id: str, payload: bytes) -> SealedRow:
-    """The row that stores `payload` as record `natural_id` of `table`."""
-    row_id = keys.record_id(table, natural_id)
-    nonce, ciphertext = seal(keys.seal_key, payload, _aad(table, row_id))
-    return row_id, nonce, ciphertext
-
-
-def _open_row(keys: VaultKeys, table: str, row: Sequence[Any]) -> bytes:
-    row_id, nonce, ciphertext = row
-    if not (isinstance(nonce, bytes) and isinstance(ciphertext, bytes)):
-        raise VaultCorrupted(f"{table} record {row_id}: columns are not bytes")
-    try:
-        return open_sealed(keys.seal_key, nonce, ciphertext, _aad(table, str(row_id)))
-    except BadTag:
-        raise VaultCorrupted(
-            f"{table} record {row_id}: bad tag (tampered, moved or damaged)"
-        ) from None
 
 
 def _file_id(path: Path) -> tuple[int, int]:
@@ -164,7 +135,7 @@ class Vault:
 
     def put(self, conn: Connection, table: str, natural_id: str, payload: bytes) -> None:
         """Insert or replace record `natural_id` of `table`."""
-        row_id, nonce, ciphertext = seal_record(self.keys, table, natural_id, payload)
+        row_id, nonce, ciphertext = self.keys.seal_record(table, natural_id, payload)
         t = db.RECORD_TABLES[table]
         conn.execute(sa.delete(t).where(t.c.id == row_id))
         conn.execute(sa.insert(t).values(id=row_id, nonce=nonce, ciphertext=ciphertext))
@@ -174,12 +145,12 @@ class Vault:
         row_id = self.keys.record_id(table, natural_id)
         rows = conn.execute(sa.select(t.c.id, t.c.nonce, t.c.ciphertext).where(t.c.id == row_id))
         row = rows.first()
-        return None if row is None else _open_row(self.keys, table, row)
+        return None if row is None else self.keys.open_record(table, row)
 
     def scan(self, conn: Connection, table: str) -> list[tuple[str, bytes]]:
         """(record id, payload) of every record of `table`; `VaultCorrupted` at the first
         that does not open."""
-        return [(row[0], _open_row(self.keys, table, row)) for row in self.raw_rows(conn, table)]
+        return [(row[0], self.keys.open_record(table, row)) for row in self.raw_rows(conn, table)]
 
     def delete(self, conn: Connection, table: str, natural_id: str) -> bool:
         t = db.RECORD_TABLES[table]
@@ -198,7 +169,7 @@ class Vault:
             for table in db.RECORD_TABLES:
                 for row in self.raw_rows(conn, table):
                     try:
-                        _open_row(self.keys, table, row)
+                        self.keys.open_record(table, row)
                     except VaultCorrupted as exc:
                         found.append(str(exc))
         return found

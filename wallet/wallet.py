@@ -23,10 +23,11 @@ from attestations.credentials import HolderSecret
 from attestations.errors import AttestationError
 from policies import OrgKey, PolicyError, utc_seconds
 from wallet import backup
-from wallet.contents import Checkpoints, Consents, Credentials, Presentations
+from wallet.contents import Consents, Credentials
 from wallet.crypto import KdfParams, VaultKeys
 from wallet.errors import NotFound, VaultCorrupted
 from wallet.header import Header
+from wallet.history import Checkpoints, Presentations
 from wallet.identity import IDENTITY_ID, IDENTITY_TABLE, Identity
 from wallet.lock import DEFAULT_LOCK_TIMEOUT
 from wallet.vault import (
@@ -35,7 +36,6 @@ from wallet.vault import (
     install,
     open_vault,
     open_with_keys,
-    seal_record,
 )
 
 __all__ = ["Wallet", "WalletInfo", "create", "import_backup", "unlock"]
@@ -167,7 +167,7 @@ def create(
     identity = Identity.generate(created)
     keys = VaultKeys.generate()
     header = Header.wrap(keys, passphrase, kdf)
-    row = seal_record(keys, IDENTITY_TABLE, IDENTITY_ID, identity.payload())
+    row = keys.seal_record(IDENTITY_TABLE, IDENTITY_ID, identity.payload())
     install(directory, header, {IDENTITY_TABLE: [row]}, lock_timeout=lock_timeout)
     return unlock_with_keys(directory, keys, lock_timeout=lock_timeout)
 

@@ -32,7 +32,6 @@ from wallet import (
     create,
     unlock,
 )
-from wallet.vault import seal_record
 
 # -- sealed records ----------------------------------------------------------------------
 
@@ -111,7 +110,7 @@ def test_verify_lists_every_damaged_record(
 
 def test_sealed_record_that_does_not_parse_is_named(wallet: Wallet, wallet_dir: Path) -> None:
     keys = wallet._vault.keys  # a record sealed with the right key but holding nonsense
-    row = seal_record(keys, "vault_credential", "sha256:" + "0" * 64, b'{"type":"nonsense"}')
+    row = keys.seal_record("vault_credential", "sha256:" + "0" * 64, b'{"type":"nonsense"}')
     sql(wallet_dir, "INSERT INTO vault_credential VALUES (?, ?, ?)", list(row))
     with pytest.raises(VaultCorrupted, match=f"vault_credential record {row[0]}: .*field"):
         wallet.credentials.all()
