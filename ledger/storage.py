@@ -144,6 +144,17 @@ def insert_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
     )  # fmt: skip
 
 
+def read_entries(conn: Connection, start: int, stop: int) -> list[StoredEntry]:
+    """Entries with start <= index < stop, in order."""
+    query = (
+        sa.select(_entry).where(_entry.c.idx >= start, _entry.c.idx < stop).order_by(_entry.c.idx)
+    )
+    return [
+        StoredEntry(r.idx, bytes(r.data), bytes(r.leaf_hash), r.type, r.sequenced_ms)
+        for r in conn.execute(query)
+    ]
+
+
 def _check_size(conn: Connection, size: int) -> None:
     have = tree_size(conn)
     if not 0 <= size <= have:
@@ -237,17 +248,8 @@ class LedgerStore:
 
     def entries(self, start: int, stop: int) -> list[StoredEntry]:
         """Entries with start <= index < stop, in order."""
-        query = (
-            sa.select(_entry)
-            .where(_entry.c.idx >= start, _entry.c.idx < stop)
-            .order_by(_entry.c.idx)
-        )
         with self.read() as conn:
-            rows = conn.execute(query).all()
-        return [
-            StoredEntry(r.idx, bytes(r.data), bytes(r.leaf_hash), r.type, r.sequenced_ms)
-            for r in rows
-        ]
+            return read_entries(conn, start, stop)
 
     def entry(self, index: int) -> StoredEntry:
         found = self.entries(index, index + 1)
