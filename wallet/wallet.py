@@ -3,6 +3,7 @@
     wallet = create(path, passphrase)          # or unlock(path, passphrase)
     request, state = wallet.credentials.begin(issuer_public_key, schema)
     stored = wallet.credentials.receive(state, issuer_answer)
+    shown = wallet.present(stored.id, disclose=["district"], verifier_id=v, nonce=n)
     with wallet.transaction():                 # several writes, all or nothing
         ...
 
@@ -13,13 +14,13 @@ costs one Argon2id run with the limits the vault was made with (MODERATE by defa
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from attestations.credentials import HolderSecret
+from attestations.credentials import HolderSecret, Presentation, present
 from attestations.errors import AttestationError
 from policies import OrgKey, PolicyError, utc_seconds
 from wallet import backup
@@ -89,6 +90,39 @@ class Wallet:
     def pseudonym(self, verifier_id: str) -> bytes:
         """This wallet's pseudonym P_v at `verifier_id`."""
         return self._identity.pseudonym(verifier_id)
+
+    def present(
+        self,
+        credential: str,
+        *,
+        disclose: Sequence[str],
+        verifier_id: str,
+        nonce: bytes,
+        purpose: str | None = None,
+        grant_id: str | None = None,
+        now: datetime.datetime | None = None,
+    ) -> Presentation:
+        """Build a presentation of credential `credential` (id or unique prefix) for
+        `verifier_id` and record it; the caller decided it may be shown (policy and ledger
+        checks come before this call)."""
+        stored = self.credentials.get(credential)
+        shown = present(
+            stored.credential,
+            self.holder_secret,
+            disclose=disclose,
+            verifier_id=verifier_id,
+            nonce=nonce,
+        )
+        self.presentations.record(
+            verifier=verifier_id,
+            credential_id=stored.id,
+            disclosed=tuple(shown.disclosed),
+            presentation=shown.to_json(),
+            purpose=purpose,
+            grant_id=grant_id,
+            now=now,
+        )
+        return shown
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -266,6 +266,31 @@ def test_presentation_record_id_is_the_access_record_digest(
     assert wallet.presentations.get(made.id) == made
 
 
+def test_present_builds_and_records(wallet: Wallet, issuer: IssuerKey) -> None:
+    stored = receive(wallet, issuer)
+    nonce = os.urandom(16)
+    shown = wallet.present(
+        stored.id[:20],
+        disclose=["district"],
+        verifier_id=VERIFIER,
+        nonce=nonce,
+        purpose="ServiceProvision",
+        now=NOW,
+    )
+    verify_presentation(
+        Presentation.from_json(shown.to_json()),
+        issuer.public_key(),
+        SCHEMA,
+        verifier_id=VERIFIER,
+        nonce=nonce,
+    )
+    [made] = wallet.presentations.all()
+    assert made.id == shown.digest
+    assert (made.verifier, made.credential_id, made.presented_at) == (VERIFIER, stored.id, NOW)
+    assert set(made.disclosed) == {"district", "expiry"}
+    assert made.purpose == "ServiceProvision" and made.grant_id is None
+
+
 def test_presentations_filter_by_verifier_oldest_first(wallet: Wallet) -> None:
     for i, who in enumerate(["did:example:a", "did:example:b", "did:example:a"]):
         wallet.presentations.record(
