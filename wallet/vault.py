@@ -1,18 +1,13 @@
 """The vault: a directory holding one SQLite file of sealed records and its lock file.
 
-    <dir>/wallet.db     header row + sealed records (wallet.db)
-    <dir>/wallet.lock   flock target for writers (wallet.lock)
-
-The header holds the format version, the KDF and its limits, the salt, and the data key
-sealed under the Argon2id key of the passphrase, with every other header field as associated
-data: change a limit, the salt or the version and the key no longer opens. Each record is
-sealed under the data key with (table, record id) as associated data, so a row moved to
-another id or table no longer opens either.
+    <dir>/wallet.db     the header row and the sealed records (wallet.db, wallet.header)
+    <dir>/wallet.lock   the writers' flock target (wallet.lock)
 
 A new or imported vault is written to a temporary file and renamed into place under the
 lock, so a crash leaves either no vault or a whole one. `Vault` is the open, unlocked file:
 sealed reads in `reading()` transactions, sealed writes in `writing()` transactions (the
-flock, then SQLite's `BEGIN IMMEDIATE`), reentrant within one thread.
+flock, then SQLite's `BEGIN IMMEDIATE`), reentrant within one thread. Unlocking checks
+the file (truncation, SQLite's quick_check, the tables) before the header and the key.
 """
 
 from __future__ import annotations
