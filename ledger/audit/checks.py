@@ -1,0 +1,91 @@
+"""The checks of one entry and one checkpoint that need no other entry: run in parallel.
+
+These are the expensive steps of an audit (parsing, Ed25519 and Schnorr verification),
+and they depend on nothing but the bytes and the log's key, so `replay` sends them in
+batches to worker processes while it rebuilds the tree and replays the rules in order.
+An entry that passes comes back parsed, ready for the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ledger import rules
+from ledger.audit.report import Kind, rule_violation
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.errors import InvalidNoteSignature, LedgerError
+from ledger.note import VerifierKey
+from ledger.rules import Reason
+from policies import Entry
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class EntryCheck:
+    """An entry parsed and its signature verified (`entry`), or why not (`kind`)."""
+
+    index: int
+    entry: Entry | None
+    kind: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CheckpointCheck:
+    """A checkpoint whose note the log key signed (`checkpoint`), or why not (`kind`)."""
+
+    size: int
+    checkpoint: Checkpoint | None
+    kind: str | None = None
+    detail: str = ""
+
+
+_KINDS = {
+    Reason.NOT_JSON: Kind.MALFORMED_ENTRY,
+    Reason.MALFORMED: Kind.MALFORMED_ENTRY,
+    Reason.NOT_CANONICAL: Kind.NOT_CANONICAL,
+    Reason.BAD_SIGNATURE: Kind.BAD_SIGNATURE,
+}
+
+
+def check_entry(
+    index: int, data: bytes, sequenced: datetime | None, max_skew: timedelta | None
+) -> EntryCheck:
+    """The ledger's own stateless checks (`ledger.rules.check_entry`): canonical form,
+    entry schema, signature, and, when the source says when the entry was sequenced and
+    `max_skew` is set, the clock-skew bound at that time."""
+    if sequenced is None or max_skew is None:
+        sequenced, max_skew = _EPOCH, timedelta.max
+    try:
+        entry = rules.check_entry(data, now=sequenced, max_skew=max_skew)
+    except rules.Rejected as exc:
+        kind = _KINDS.get(exc.reason, rule_violation(exc.reason))
+        return EntryCheck(index, None, kind, exc.detail)
+    return EntryCheck(index, entry)
+
+
+def check_checkpoint(size: int, note: str, log_key: VerifierKey, origin: str) -> CheckpointCheck:
+    try:
+        signed = open_checkpoint(note, log_key, origin=origin)
+    except InvalidNoteSignature as exc:
+        return CheckpointCheck(size, None, Kind.CHECKPOINT_BAD_SIGNATURE, str(exc))
+    except LedgerError as exc:
+        return CheckpointCheck(size, None, Kind.CHECKPOINT_MALFORMED, str(exc))
+    return CheckpointCheck(size, signed.checkpoint)
+
+
+def check_batch(
+    entries: list[tuple[int, bytes, datetime | None]],
+    checkpoints: list[tuple[int, str]],
+    log_key: str,
+    origin: str,
+    max_skew: timedelta | None,
+) -> tuple[list[EntryCheck], list[CheckpointCheck]]:
+    """Check a batch (in a worker process: arguments and results are pickled)."""
+    key = VerifierKey.from_text(log_key)
+    return (
+        [check_entry(index, data, at, max_skew) for index, data, at in entries],
+        [check_checkpoint(size, note, key, origin) for size, note in checkpoints],
+    )

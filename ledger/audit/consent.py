@@ -1,0 +1,135 @@
+"""A fresh state index that the audit replays the log into, with the ledger's own rules.
+
+The rules (`ledger.rules.apply_entry`) and the state index (`ledger.state`) are the ones
+the sequencer runs on append: the audit does not have a second copy of them. It gives
+them a private scratch database (a SQLite file in a temporary directory, without
+durability: it is thrown away), holding the entry rows the index joins to and the index
+tables, and asks it at the end what the valid entries add up to.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from ledger import rules
+from ledger.audit.report import ConsentState, Party
+from ledger.db import ENTRY_TABLE
+from ledger.errors import EntryRejected
+from ledger.state import ACCESSES, GRANTS, KEYS, STATE_TABLES, VERIFIERS, GrantState
+from ledger.storage import StoredEntry, find_leaves, insert_entries
+from policies import Entry, IssuerRegister, VerifierRegister, parse_entry, sha256_id
+
+
+class ReplayState:
+    """The state index rebuilt from nothing; `apply` entries in log order."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="cartera-audit-")
+        path = Path(self._dir.name) / "state.db"
+        self._engine = sa.create_engine(f"sqlite:///{path}")
+        event.listen(self._engine, "connect", _scratch_pragmas)
+        self._conn: Connection = self._engine.connect()
+        with self._conn.begin():
+            SQLModel.metadata.create_all(self._conn, tables=[ENTRY_TABLE, *STATE_TABLES])
+        self._conn.begin()
+
+    def close(self) -> None:
+        self._conn.close()
+        self._engine.dispose()
+        self._dir.cleanup()
+
+    def __enter__(self) -> ReplayState:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def seen(self, leaf_hashes: Sequence[bytes]) -> dict[bytes, int]:
+        """The index of each leaf hash already replayed (for `duplicate_entry`)."""
+        return find_leaves(self._conn, leaf_hashes)
+
+    def add(self, entries: Sequence[StoredEntry]) -> None:
+        """Store entry rows (before their rules run: the index joins to them)."""
+        insert_entries(self._conn, entries)
+
+    def apply(self, index: int, entry: Entry, data: bytes) -> EntryRejected | None:
+        """Run the rules on one entry; the refusal, or None if the entry is valid here."""
+        try:
+            rules.apply_entry(self._conn, index=index, entry=entry, entry_id=sha256_id(data))
+        except EntryRejected as exc:
+            return exc
+        return None
+
+    def commit(self) -> None:
+        self._conn.commit()
+        self._conn.begin()
+
+    def summary(self, at: datetime) -> ConsentState:
+        """The consent state at `at` (grant status as `ledger.state.GrantState.status`)."""
+        when = rules.epoch(at)
+        c = self._conn
+        grants: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        for row in c.execute(sa.select(GRANTS)):
+            grant = GrantState(
+                row.id, row.idx, b"", bytes(row.pseudonym), row.verifier, row.not_before,
+                row.not_after, row.max_uses, row.uses, row.last_use, row.revoked_at,
+                row.revoked_idx,
+            )  # fmt: skip
+            grants[(row.verifier, row.purpose)][grant.status(when).value] += 1
+        accesses = {
+            (verifier, purpose): int(n)
+            for verifier, purpose, n in c.execute(
+                sa.select(GRANTS.c.verifier, GRANTS.c.purpose, sa.func.count())
+                .join(ACCESSES, ACCESSES.c.grant_id == GRANTS.c.id)
+                .group_by(GRANTS.c.verifier, GRANTS.c.purpose)
+            )
+        }
+        return ConsentState(
+            at, {k: dict(v) for k, v in grants.items()}, accesses, self._issuers(),
+            self._verifiers(),
+        )  # fmt: skip
+
+    def _document(self, index: int) -> Entry:
+        data = self._conn.execute(
+            sa.select(ENTRY_TABLE.c.data).where(ENTRY_TABLE.c.idx == index)
+        ).scalar_one()
+        return parse_entry(bytes(data))
+
+    def _issuers(self) -> tuple[Party, ...]:
+        query = sa.select(
+            KEYS.c.issuer,
+            sa.func.min(KEYS.c.idx),
+            sa.func.count(),
+            sa.func.count(KEYS.c.revoked_idx),
+        ).group_by(KEYS.c.issuer)
+        found = []
+        for did, first, keys, revoked in self._conn.execute(query):
+            doc = self._document(first)
+            name = doc.name if isinstance(doc, IssuerRegister) else ""
+            found.append(Party(did, name, int(first), keys=int(keys), revoked_keys=int(revoked)))
+        return tuple(sorted(found, key=lambda p: p.index))
+
+    def _verifiers(self) -> tuple[Party, ...]:
+        found = []
+        for did, index in self._conn.execute(sa.select(VERIFIERS.c.did, VERIFIERS.c.idx)):
+            doc = self._document(index)
+            if isinstance(doc, VerifierRegister):
+                purposes = tuple(str(p) for p in doc.purposes)
+                found.append(Party(did, doc.name, int(index), purposes=purposes))
+        return tuple(sorted(found, key=lambda p: p.index))
+
+
+def _scratch_pragmas(dbapi_conn: object, _record: object) -> None:
+    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    for pragma in ("journal_mode=MEMORY", "synchronous=OFF", "cache_size=-65536"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
