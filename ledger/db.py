@@ -80,6 +80,7 @@ TABLES = [ENTRY_TABLE, NODE_TABLE, CHECKPOINT_TABLE]
 
 
 def _normalise(url: str) -> sa.URL:
+    """The engine URL for `url`, or `ValueError` saying why the ledger cannot use it."""
     parsed = sa.make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -90,6 +91,9 @@ def _normalise(url: str) -> sa.URL:
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise ValueError("database URL: the ledger needs a SQLite file, not an in-memory database")
     return parsed
+
+
+parse_url = _normalise
 
 
 def _sqlite_hooks(engine: Engine) -> None:
