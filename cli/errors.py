@@ -15,6 +15,9 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from attestations.errors import AttestationError, DecodeError
+from ledger.client import LedgerUnavailable
+from ledger.errors import LedgerError, MalformedNote, NotFound
+from ledger.settings import SettingsError
 
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -25,8 +28,10 @@ T = TypeVar("T")
 
 
 def _exit_code(error: Exception) -> int:
-    if isinstance(error, DecodeError):
+    if isinstance(error, DecodeError | SettingsError | NotFound | MalformedNote):
         return EXIT_BAD_INPUT
+    if isinstance(error, LedgerUnavailable):
+        return EXIT_UNAVAILABLE
     return EXIT_CHECK_FAILED
 
 
@@ -35,7 +40,7 @@ def reported() -> Iterator[None]:
     """Turn a library error into `error: …` on stderr and a meaningful exit code."""
     try:
         yield
-    except AttestationError as error:
+    except (AttestationError, LedgerError) as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(_exit_code(error)) from None
 
