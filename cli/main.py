@@ -7,6 +7,7 @@ from importlib.metadata import version
 import typer
 
 from cli.demo import demo
+from cli.ledger import app as ledger_app
 
 app = typer.Typer(
     name="cartera",
@@ -28,3 +29,4 @@ def show_version() -> None:
 
 
 app.command("demo")(demo)
+app.add_typer(ledger_app, name="ledger")
