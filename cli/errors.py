@@ -3,6 +3,12 @@
 Exit codes: 0 success, 1 a check failed (invalid signature, proof, consent refused, audit
 violation), 2 bad input or usage (malformed file, wrong passphrase), 3 a service could not
 be reached or answered with an error.
+
+The wallet's family (`wallet.errors`): a wrong passphrase, a damaged or newer vault, a
+vault that exists (or does not), an unknown record are 2; a vault locked by another
+process or replaced under us is 3 (try again); a refused issuance, receipt or a ledger
+that showed two trees is 1. The policies' family: a malformed or expired document is 2,
+a signature that does not verify is 1.
 """
 
 from __future__ import annotations
@@ -18,6 +24,17 @@ from attestations.errors import AttestationError, DecodeError
 from ledger.client import LedgerUnavailable
 from ledger.errors import LedgerError, MalformedNote, NotFound
 from ledger.settings import SettingsError
+from policies.errors import DocumentError, PolicyError, RequestExpired
+from wallet.errors import NotFound as WalletNotFound
+from wallet.errors import (
+    UnsupportedFormat,
+    VaultCorrupted,
+    VaultExists,
+    VaultLocked,
+    VaultReplaced,
+    WalletError,
+    WrongPassphrase,
+)
 
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -27,7 +44,16 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+_WALLET_BAD_INPUT = (
+    WrongPassphrase | VaultCorrupted | UnsupportedFormat | VaultExists | WalletNotFound
+)
+
+
 def _exit_code(error: Exception) -> int:
+    if isinstance(error, _WALLET_BAD_INPUT | DocumentError | RequestExpired):
+        return EXIT_BAD_INPUT
+    if isinstance(error, VaultLocked | VaultReplaced):
+        return EXIT_UNAVAILABLE
     if isinstance(error, DecodeError | SettingsError | NotFound | MalformedNote):
         return EXIT_BAD_INPUT
     if isinstance(error, LedgerUnavailable):
@@ -40,7 +66,7 @@ def reported() -> Iterator[None]:
     """Turn a library error into `error: …` on stderr and a meaningful exit code."""
     try:
         yield
-    except (AttestationError, LedgerError) as error:
+    except (AttestationError, LedgerError, WalletError, PolicyError) as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(_exit_code(error)) from None
 
