@@ -9,6 +9,7 @@ tables, and asks it at the end what the valid entries add up to.
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from ledger import rules
@@ -25,7 +26,7 @@ from ledger.audit.report import ConsentState, Party
 from ledger.db import ENTRY_TABLE
 from ledger.errors import EntryRejected
 from ledger.state import ACCESSES, GRANTS, KEYS, STATE_TABLES, VERIFIERS, GrantState
-from ledger.storage import StoredEntry, find_leaves, insert_entries
+from ledger.storage import find_leaves
 from policies import Entry, IssuerRegister, VerifierRegister, parse_entry, sha256_id
 
 
@@ -35,8 +36,7 @@ class ReplayState:
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="cartera-audit-")
         path = Path(self._dir.name) / "state.db"
-        self._engine = sa.create_engine(f"sqlite:///{path}")
-        event.listen(self._engine, "connect", _scratch_pragmas)
+        self._engine = _scratch_engine(path)
         self._conn: Connection = self._engine.connect()
         with self._conn.begin():
             SQLModel.metadata.create_all(self._conn, tables=[ENTRY_TABLE, *STATE_TABLES])
@@ -53,13 +53,24 @@ class ReplayState:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def seen(self, leaf_hashes: Sequence[bytes]) -> dict[bytes, int]:
-        """The index of each leaf hash already replayed (for `duplicate_entry`)."""
-        return find_leaves(self._conn, leaf_hashes)
-
-    def add(self, entries: Sequence[StoredEntry]) -> None:
-        """Store entry rows (before their rules run: the index joins to them)."""
-        insert_entries(self._conn, entries)
+    def add(self, rows: Sequence[tuple[int, bytes, bytes]]) -> dict[int, int]:
+        """Store (index, leaf hash, bytes) rows, the index joins to them. An entry whose
+        leaf hash is stored already is a duplicate: not stored again, and returned as
+        {its index: the earlier index}."""
+        try:
+            with self._conn.begin_nested():
+                self._conn.exec_driver_sql(_INSERT, [(i, h, d) for i, h, d in rows])
+            return {}
+        except sa.exc.IntegrityError:
+            pass  # a duplicate somewhere in this batch (rare: the log was tampered with)
+        duplicates = {}
+        for index, leaf, data in rows:
+            earlier = find_leaves(self._conn, [leaf]).get(leaf)
+            if earlier is None:
+                self._conn.exec_driver_sql(_INSERT, (index, leaf, data))
+            else:
+                duplicates[index] = earlier
+        return duplicates
 
     def apply(self, index: int, entry: Entry, data: bytes) -> EntryRejected | None:
         """Run the rules on one entry; the refusal, or None if the entry is valid here."""
@@ -128,8 +139,24 @@ class ReplayState:
         return tuple(sorted(found, key=lambda p: p.index))
 
 
-def _scratch_pragmas(dbapi_conn: object, _record: object) -> None:
-    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
-    for pragma in ("journal_mode=MEMORY", "synchronous=OFF", "cache_size=-65536"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+_INSERT = (
+    f"INSERT INTO {ENTRY_TABLE.name} (idx, leaf_hash, data, type, sequenced_ms)"
+    " VALUES (?, ?, ?, '', 0)"
+)
+
+
+def _scratch_engine(path: Path) -> Engine:
+    """SQLite without durability (the file is thrown away), with working savepoints."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's BEGIN below, not pysqlite's
+        for pragma in ("journal_mode=MEMORY", "synchronous=OFF", "cache_size=-65536"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine

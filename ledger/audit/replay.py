@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -43,7 +44,7 @@ from ledger.errors import LedgerError
 from ledger.merkle import Frontier, leaf_hash
 from ledger.note import VerifierKey
 from ledger.rules import DEFAULT_MAX_SKEW, Rejected
-from ledger.storage import StoredEntry
+from policies import Entry
 
 BATCH = 256
 """Entries per task sent to a worker."""
@@ -74,10 +75,14 @@ class _Inline(Executor):
 def _executor(workers: int) -> Executor:
     if workers <= 0:
         return _Inline()
-    # forkserver: the CLI's progress thread is running, and fork() with threads is unsafe.
+    # fork() is cheapest (no re-import, pages shared) but unsafe once other threads run
+    # (a lock one of them holds stays held in the child): then start from a fork server.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return ProcessPoolExecutor(workers, mp_context=context)
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
 
 
 def _batches(source: Source) -> Iterator[list[SourceEntry]]:
@@ -155,19 +160,18 @@ class _Replay:
         checks, checkpoint_checks = future.result()
         pending = deque(zip(checkpoints, checkpoint_checks, strict=True))
         leaves = [leaf_hash(e.data) for e in batch]
-        earlier = self.state.seen(leaves)
-        valid: list[tuple[SourceEntry, EntryCheck, bytes]] = []
+        duplicates = self.state.add(
+            [(e.index, h, e.data) for e, h in zip(batch, leaves, strict=True)]
+        )
+        valid: list[tuple[int, Entry, bytes]] = []
         for entry, check, leaf in zip(batch, checks, leaves, strict=True):
             while pending and pending[0][0].size <= entry.index:
                 self._checkpoint(*pending.popleft())
             self._reach(entry.index)
             if entry.index > self.position:
-                gap = (
-                    f"{self.position}..{entry.index - 1}"
-                    if entry.index - self.position > 1
-                    else str(self.position)
-                )
-                self.violation(Kind.MISSING_INDEX, self.position, f"no entry at index {gap}")
+                first, last = self.position, entry.index - 1
+                gap = f"{first}..{last}" if last > first else str(first)
+                self.violation(Kind.MISSING_INDEX, first, f"no entry at index {gap}")
             self.position = entry.index + 1
             # 2. Leaf hash, stored tree, rebuilt tree.
             if entry.stored_leaf_hash is not None and entry.stored_leaf_hash != leaf:
@@ -184,33 +188,25 @@ class _Replay:
                 )  # fmt: skip
             self.frontier.append(leaf)
             # 4. (checked in a worker) canonical form, signature, clock skew.
-            first = earlier.get(leaf)
-            if first is not None:
-                self.violation(
-                    Kind.DUPLICATE_ENTRY, entry.index, f"the same entry as index {first}"
-                )
+            if entry.index in duplicates:
+                detail = f"the same entry as index {duplicates[entry.index]}"
+                self.violation(Kind.DUPLICATE_ENTRY, entry.index, detail)
             elif check.entry is None:
                 self.violation(check.kind or Kind.MALFORMED_ENTRY, entry.index, check.detail)
             else:
-                earlier[leaf] = entry.index
-                valid.append((entry, check, leaf))
+                valid.append((entry.index, check.entry, entry.data))
         while pending:
             self._checkpoint(*pending.popleft())
         self._reach(self.position)
         # 5. State rules, in order, for the entries that passed steps 2-4.
-        self.state.add([
-            StoredEntry(e.index, e.data, leaf, c.entry.TYPE, 0)
-            for e, c, leaf in valid if c.entry is not None
-        ])  # fmt: skip
-        for entry, check, _ in valid:
-            assert check.entry is not None
-            refused = self.state.apply(entry.index, check.entry, entry.data)
-            if refused is not None:
-                reason = refused.reason if isinstance(refused, Rejected) else "rejected"
-                detail = refused.detail if isinstance(refused, Rejected) else str(refused)
-                self.violation(rule_violation(reason), entry.index, detail)
-            else:
+        for index, parsed, data in valid:
+            refused = self.state.apply(index, parsed, data)
+            if refused is None:
                 self.checked["valid_entries"] += 1
+            elif isinstance(refused, Rejected):
+                self.violation(rule_violation(refused.reason), index, refused.detail)
+            else:
+                self.violation(rule_violation("rejected"), index, str(refused))
         self.state.commit()
         self.checked["entries"] += len(batch)
         if self.progress is not None:
