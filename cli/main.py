@@ -6,8 +6,10 @@ from importlib.metadata import version
 
 import typer
 
+from cli.credential import app as credential_app
 from cli.demo import demo
 from cli.ledger import app as ledger_app
+from cli.wallet import app as wallet_app
 
 app = typer.Typer(
     name="cartera",
@@ -30,3 +32,5 @@ def show_version() -> None:
 
 app.command("demo")(demo)
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(wallet_app, name="wallet")
+app.add_typer(credential_app, name="credential")

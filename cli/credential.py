@@ -1,0 +1,121 @@
+"""`cartera credential …`: the credentials kept in the wallet, with their typed values.
+
+Credentials arrive through blind issuance (`mobile_api`, `wallet.credentials.receive`);
+these commands only read them. A credential is named by its id (`sha256:` + hex of its
+JSON) or a unique prefix of at least 8 hex digits.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+import typer
+
+from attestations.schemas import Schema
+from cli import render
+from cli.errors import handle_errors
+from cli.passphrase import AsJson, Home, PassphraseFile, unlocked
+from wallet import StoredCredential
+
+EXIT_CODES = "Exit codes: 0 shown; 2 no wallet, wrong passphrase, unknown id; 3 locked."
+
+app = typer.Typer(
+    name="credential",
+    help=f"Read the credentials kept in your wallet.\n\n{EXIT_CODES}",
+    no_args_is_help=True,
+)
+
+
+def issuer_name(stored: StoredCredential) -> str:
+    """The start of the issuer's BBS public key (base64url), enough for people to tell
+    issuers apart; `--json` has the whole key."""
+    return render.text(stored.credential.issuer.to_bytes())[:16] + "…"
+
+
+def _types(schema: Schema) -> dict[str, str]:
+    return {attribute.name: str(attribute.type) for attribute in schema.attributes}
+
+
+def _as_json(stored: StoredCredential, today: datetime.date, *, full: bool) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "id": stored.id,
+        "label": stored.label,
+        "schema": {"id": stored.schema.schema_id, "name": stored.schema.name},
+        "issuer": stored.credential.issuer.to_bytes(),
+        "expiry": stored.expiry,
+        "expired": stored.is_expired(today),
+        "received_at": stored.received_at,
+    }
+    if full:
+        types = _types(stored.schema)
+        shown["attributes"] = [
+            {"name": name, "type": types[name], "value": value}
+            for name, value in stored.attributes.items()
+        ]
+    return shown
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    home: Home = None, passphrase_file: PassphraseFile = None, as_json: AsJson = False
+) -> None:
+    """List the credentials in the wallet: id, schema, issuer, expiry.
+
+    Exit codes: 0 listed (perhaps none); 2 no wallet or wrong passphrase; 3 locked.
+    """
+    with unlocked(home, passphrase_file) as wallet:
+        kept = wallet.credentials.all()
+    today = datetime.datetime.now(datetime.UTC).date()
+    if as_json:
+        render.emit_json({"credentials": [_as_json(c, today, full=False) for c in kept]})
+        return
+    rows = [
+        (
+            render.short_id(c.id),
+            c.schema.name,
+            issuer_name(c),
+            f"{c.expiry.isoformat()}{' (expired)' if c.is_expired(today) else ''}",
+            c.label,
+        )
+        for c in kept
+    ]
+    render.table("credentials", ("id", "schema", "issuer", "expires", "label"), rows)
+
+
+@app.command()
+@handle_errors
+def show(
+    credential: Annotated[
+        str, typer.Argument(metavar="ID", help="the credential's id or a unique prefix (8+ hex)")
+    ],
+    home: Home = None,
+    passphrase_file: PassphraseFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one credential: its attributes with their types and values, issuer, expiry.
+
+    Exit codes: 0 shown; 2 no wallet, wrong passphrase, ID matches none or several; 3 locked.
+    """
+    with unlocked(home, passphrase_file) as wallet:
+        stored = wallet.credentials.get(credential)
+    today = datetime.datetime.now(datetime.UTC).date()
+    if as_json:
+        render.emit_json(_as_json(stored, today, full=True))
+        return
+    expired = " (expired)" if stored.is_expired(today) else ""
+    render.fields(
+        "credential",
+        [
+            ("id", stored.id),
+            ("label", stored.label),
+            ("schema", f"{stored.schema.name} ({stored.schema.schema_id})"),
+            ("issuer", issuer_name(stored)),
+            ("expires", f"{stored.expiry.isoformat()}{expired}"),
+            ("received", stored.received_at),
+        ],
+    )
+    types = _types(stored.schema)
+    rows = [(name, types[name], value) for name, value in stored.attributes.items()]
+    render.table("attributes", ("name", "type", "value"), rows)
