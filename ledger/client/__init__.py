@@ -22,14 +22,19 @@ exceptions never leave this package.
 """
 
 from ledger.client._client import DEFAULT_TIMEOUT, PAGE_SIZE, LedgerClient
+from ledger.client._queries import AccessView, GrantView, IssuerKeyView, Logged
 from ledger.client._wire import LedgerForked, LedgerUnavailable, LoggedEntry, Receipt
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "PAGE_SIZE",
+    "AccessView",
+    "GrantView",
+    "IssuerKeyView",
     "LedgerClient",
     "LedgerForked",
     "LedgerUnavailable",
+    "Logged",
     "LoggedEntry",
     "Receipt",
 ]

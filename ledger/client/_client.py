@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ledger.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
+from ledger.client import _queries
+from ledger.client._queries import AccessView, GrantView, IssuerKeyView, Logged
 from ledger.client._state import load_state, save_state
 from ledger.client._wire import (
     LedgerForked,
@@ -25,6 +28,7 @@ from ledger.client._wire import (
 from ledger.errors import InvalidProof, LedgerError, NotFound
 from ledger.merkle import check_consistency, check_inclusion, leaf_hash
 from ledger.note import VerifierKey
+from policies import VerifierRegister
 
 PAGE_SIZE = 1000
 """The most entries `GET /v1/entries` returns per call (docs/ledger-api.md)."""
@@ -238,3 +242,27 @@ class LedgerClient:
         except InvalidProof as exc:
             raise InvalidProof(f"{what}: {exc}") from None
         return tree
+
+    # --- consent state and registries (docs/ledger-api.md), entries proven -------------
+
+    def grants(
+        self, pseudonym: bytes, verifier: str, at: datetime | None = None, *, prove: bool = True
+    ) -> list[GrantView]:
+        """The grants of `pseudonym` at `verifier`, with their status at `at` (default now)."""
+        return _queries.grants(self, pseudonym, verifier, at, prove=prove)
+
+    def grant(self, grant_id: str, at: datetime | None = None, *, prove: bool = True) -> GrantView:
+        """One grant with its status at `at`, its revocation index and its accesses."""
+        return _queries.grant(self, grant_id, at, prove=prove)
+
+    def accesses(self, pseudonym: bytes, *, prove: bool = True) -> list[AccessView]:
+        """Every access recorded under a grant of `pseudonym` (a citizen's history)."""
+        return _queries.accesses(self, pseudonym, prove=prove)
+
+    def issuer(self, did: str, *, prove: bool = True) -> list[IssuerKeyView]:
+        """The BBS keys issuer `did` registered, each with its revocation if any."""
+        return _queries.issuer(self, did, prove=prove)
+
+    def verifier(self, did: str, *, prove: bool = True) -> Logged[VerifierRegister]:
+        """The registration of verifier `did`."""
+        return _queries.verifier(self, did, prove=prove)

@@ -15,6 +15,7 @@ from attestations.encoding import b64url_decode
 from attestations.errors import DecodeError
 from ledger.checkpoint import Checkpoint
 from ledger.errors import EntryRejected, LedgerError, NotFound
+from ledger.rules import Reason, Rejected
 
 
 class LedgerUnavailable(LedgerError):
@@ -81,6 +82,15 @@ def hashes_field(obj: dict[str, Any], key: str, what: str) -> list[bytes]:
     return [b64_field(h, f"{what}: {key}[{i}]") for i, h in enumerate(list_field(obj, key, what))]
 
 
+def rejected(reason: str, detail: str) -> EntryRejected:
+    """The ledger's own `Rejected` for a reason this client knows; a plain
+    `EntryRejected` naming the reason for one it does not (a newer ledger)."""
+    try:
+        return Rejected(Reason(reason), detail)
+    except ValueError:
+        return EntryRejected(f"{reason}: {detail}")
+
+
 def problem(where: str, method: str, response: httpx.Response) -> LedgerError:
     """The ledger error for a 4xx/5xx answer, read from its RFC 9457 problem document."""
     try:
@@ -97,5 +107,5 @@ def problem(where: str, method: str, response: httpx.Response) -> LedgerError:
     if method == "POST" and status in (400, 413, 422):
         default = "too_large" if status == 413 else "malformed"
         reason = body.get("reason") if isinstance(body.get("reason"), str) else default
-        return EntryRejected(str(reason), detail)
+        return rejected(str(reason), detail)
     return LedgerError(f"{where}: {status}: {detail}")
