@@ -13,7 +13,9 @@ data directory (`wallet.default_path`).
 
 from __future__ import annotations
 
+import getpass
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +23,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
+from cli import render
+from cli.errors import EXIT_BAD_INPUT
 from wallet import KdfParams, VaultNotFound, Wallet, default_path, unlock
 
 __all__ = [
@@ -106,15 +109,21 @@ def wallet_path(home: Path | None) -> Path:
     return home / "wallet" if home is not None else default_path()
 
 
+def bad_input(message: str) -> typer.Exit:
+    """Say `error: message` on stderr; raise the result to exit with code 2."""
+    render.note(f"error: {message}", style="red")
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
 def _first_line(path: Path, option: str) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=option) from None
+        raise bad_input(f"{option}: cannot read {path}: {exc.strerror}") from None
     try:
         return data.decode("utf-8").splitlines()[0] if data else ""
     except UnicodeDecodeError:
-        raise click.BadParameter(f"{path} is not UTF-8 text", param_hint=option) from None
+        raise bad_input(f"{option}: {path} is not UTF-8 text") from None
 
 
 def get_passphrase(source: Source, *, confirm: bool = False) -> str:
@@ -126,15 +135,18 @@ def get_passphrase(source: Source, *, confirm: bool = False) -> str:
         passphrase = os.environ[source.env]
     else:
         try:
-            passphrase = typer.prompt(
-                source.prompt, hide_input=True, confirmation_prompt=confirm, show_default=False
-            )
-        except click.Abort:
-            raise click.UsageError(
+            with warnings.catch_warnings():  # getpass's own line says it when stdin is a pipe
+                warnings.simplefilter("ignore", getpass.GetPassWarning)
+                passphrase = typer.prompt(
+                    source.prompt, hide_input=True, confirmation_prompt=confirm, show_default=False
+                )
+        except typer.Abort:
+            render.note("")
+            raise bad_input(
                 f"no passphrase: type it, or give {source.file_option} or ${source.env}"
             ) from None
     if not passphrase:
-        raise click.UsageError(f"{source.prompt.lower()}: empty")
+        raise bad_input(f"{source.prompt.lower()}: empty")
     return passphrase
 
 

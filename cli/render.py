@@ -122,9 +122,9 @@ def fields(title: str | None, pairs: Iterable[tuple[str, Any]]) -> None:
 
 def say(message: str, *, style: str | None = None) -> None:
     """One line for people on stdout (taken literally: no rich markup)."""
-    _stdout().print(Text(message, style=style or ""))
+    _stdout().print(Text(message, style=style or ""), soft_wrap=True)
 
 
 def note(message: str, *, style: str = "yellow") -> None:
     """A note or warning on stderr: never mixed into the command's output."""
-    _stderr().print(Text(message, style=style))
+    _stderr().print(Text(message, style=style), soft_wrap=True)
