@@ -201,15 +201,15 @@ def _issuer_revoke_key(conn: Connection, index: int, e: IssuerRevokeKey) -> None
 
 
 def _verifier_register(conn: Connection, index: int, e: VerifierRegister) -> None:
-    found = state.find_verifier(conn, e.verifier)
+    found = state.verifier_index(conn, e.verifier)
     if found is not None:
-        detail = f"verifier {e.verifier} is already registered at index {found.index}"
+        detail = f"verifier {e.verifier} is already registered at index {found}"
         raise Rejected(Reason.ALREADY_REGISTERED, detail)
     state.add_verifier(conn, index=index, did=e.verifier)
 
 
 def _consent_grant(conn: Connection, index: int, e: ConsentGrant, grant_id: str) -> None:
-    if state.find_verifier(conn, e.verifier) is None:
+    if state.verifier_index(conn, e.verifier) is None:
         raise Rejected(Reason.UNKNOWN_VERIFIER, f"verifier {e.verifier} is not registered")
     if not state.schema_registered(conn, e.schema_id):
         raise Rejected(Reason.UNKNOWN_SCHEMA, f"no registered issuer key signs {e.schema_id}")

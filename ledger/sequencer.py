@@ -20,8 +20,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -79,6 +80,24 @@ class _Pending:
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """A savepoint around one entry's state rule, undone if the rule refuses the entry.
+    Issued on the raw DBAPI cursor: SQLAlchemy's `begin_nested` costs ~0.2 ms of Python
+    per entry in the one thread every append waits for."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None, "the connection is closed"
+    cursor = raw.cursor()
+    cursor.execute("SAVEPOINT ledger_entry")
+    try:
+        yield
+    except EntryRejected:
+        cursor.execute("ROLLBACK TO SAVEPOINT ledger_entry")
+        cursor.execute("RELEASE SAVEPOINT ledger_entry")
+        raise
+    cursor.execute("RELEASE SAVEPOINT ledger_entry")
 
 
 class Sequencer:
@@ -206,7 +225,7 @@ class Sequencer:
                 index = frontier.size
                 if self._apply is not None:
                     try:
-                        with conn.begin_nested():
+                        with _savepoint(conn):
                             self._apply(conn, index, p.data, p.type)
                     except EntryRejected as e:
                         placed.append(e)
