@@ -21,6 +21,7 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from attestations.errors import AttestationError, DecodeError
+from ledger.audit import AuditInputError
 from ledger.client import LedgerUnavailable
 from ledger.errors import LedgerError, MalformedNote, NotFound
 from ledger.settings import SettingsError
@@ -55,6 +56,8 @@ def _exit_code(error: Exception) -> int:
     if isinstance(error, VaultLocked | VaultReplaced):
         return EXIT_UNAVAILABLE
     if isinstance(error, DecodeError | SettingsError | NotFound | MalformedNote):
+        return EXIT_BAD_INPUT
+    if isinstance(error, AuditInputError):
         return EXIT_BAD_INPUT
     if isinstance(error, LedgerUnavailable):
         return EXIT_UNAVAILABLE

@@ -6,6 +6,7 @@ from importlib.metadata import version
 
 import typer
 
+from cli.audit import app as audit_app
 from cli.credential import app as credential_app
 from cli.demo import demo
 from cli.ledger import app as ledger_app
@@ -34,3 +35,4 @@ app.command("demo")(demo)
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(credential_app, name="credential")
+app.add_typer(audit_app, name="audit")

@@ -9,16 +9,16 @@
 `AuditReport`: the rebuilt tree, the consent state the valid entries add up to, and each
 `Violation` with the index it concerns (docs/audit.md lists the kinds). A violation is a
 finding, not an exception: exceptions mean the audit itself could not run (an unreachable
-source is `LedgerUnavailable`, a path that is not a ledger `AuditSourceError`).
+source is `LedgerUnavailable`, a path that is not a ledger `AuditInputError`).
 """
 
 from ledger.audit.replay import replay
 from ledger.audit.report import AuditReport, ConsentState, Kind, Party, Violation
-from ledger.audit.sources import AuditSourceError, DatabaseSource, HttpSource, Source
+from ledger.audit.sources import AuditInputError, DatabaseSource, HttpSource, Source
 
 __all__ = [
+    "AuditInputError",
     "AuditReport",
-    "AuditSourceError",
     "ConsentState",
     "DatabaseSource",
     "HttpSource",

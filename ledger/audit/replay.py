@@ -38,7 +38,7 @@ import httpx
 from ledger.audit.checks import CheckpointCheck, EntryCheck, check_batch, check_checkpoint
 from ledger.audit.consent import ReplayState
 from ledger.audit.report import AuditReport, Kind, Violation, rule_violation
-from ledger.audit.sources import Source, SourceCheckpoint, SourceEntry, open_source
+from ledger.audit.sources import AuditInputError, Source, SourceCheckpoint, SourceEntry, open_source
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import LedgerError
 from ledger.merkle import Frontier, leaf_hash
@@ -318,7 +318,7 @@ def replay(
     """Audit a whole log (see the module docstring for the steps) and report.
 
     `source`: a ledger URL, a database URL or a SQLite path. `saved_checkpoint`: a note
-    this auditor kept from before (its signature is checked; a bad one is `LedgerError`).
+    this auditor kept from before (one the log key did not sign is `AuditInputError`).
     `at`: the time the consent state is reported at (default now). `workers`: processes
     for step 4 (default: one per CPU; 0 checks in this process). `max_skew`: the ledger's
     clock-skew bound, checked where the source says when entries were sequenced (None:
@@ -331,7 +331,7 @@ def replay(
         try:
             saved = open_checkpoint(saved_checkpoint, key, origin=origin).checkpoint
         except LedgerError as exc:
-            raise type(exc)(f"saved checkpoint: {exc}") from None
+            raise AuditInputError(f"saved checkpoint: {exc}") from None
     with ExitStack() as stack:
         if isinstance(source, str | Path):
             source = open_source(source, log_key=key, origin=origin, transport=transport)

@@ -30,8 +30,9 @@ from ledger.storage import tree_size
 PAGE = 512
 
 
-class AuditSourceError(LedgerError):
-    """The audit source is not a ledger: no such file, no ledger tables, a bad URL."""
+class AuditInputError(LedgerError):
+    """What the auditor gave cannot be audited: a path that is no file, a database without
+    the ledger's tables, a saved checkpoint the log's key did not sign."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class DatabaseSource:
             self._engine: Engine = make_engine(url, create=False)
             conn = self._engine.connect()
         except ValueError as exc:
-            raise AuditSourceError(f"audit source {self.name}: {exc}") from None
+            raise AuditInputError(f"audit source {self.name}: {exc}") from None
         except sa.exc.OperationalError as exc:
             raise LedgerUnavailable(f"audit source {self.name}: {exc.orig}") from None
         if conn.dialect.name == "postgresql":
@@ -90,7 +91,7 @@ class DatabaseSource:
         self._conn.begin()
         if not sa.inspect(self._conn).has_table(ENTRY_TABLE.name):
             self.close()
-            raise AuditSourceError(f"audit source {self.name}: not a ledger database")
+            raise AuditInputError(f"audit source {self.name}: not a ledger database")
         self.stores_tree = True
         self.expected_size = tree_size(self._conn)
 
@@ -179,7 +180,7 @@ def _claimed_size(note: str) -> int:
     """The size a note says (its signature is checked later, with the others)."""
     lines = note.split("\n")
     if len(lines) < 2 or not lines[1].isdigit():
-        raise AuditSourceError("the ledger's checkpoint has no tree size line")
+        raise AuditInputError("the ledger's checkpoint has no tree size line")
     return int(lines[1])
 
 
@@ -198,5 +199,5 @@ def open_source(
         return DatabaseSource(text)
     path = Path(text)
     if not path.is_file():
-        raise AuditSourceError(f"audit source {text}: no such file")
+        raise AuditInputError(f"audit source {text}: no such file")
     return DatabaseSource(f"sqlite:///{path.resolve()}")

@@ -21,8 +21,15 @@ Every error is a `LedgerError`: transport failures, timeouts and 5xx answers are
 exceptions never leave this package.
 """
 
-from ledger.client._client import DEFAULT_TIMEOUT, PAGE_SIZE, LedgerClient
+from ledger.client._client import (
+    DEFAULT_TIMEOUT,
+    PAGE_SIZE,
+    LedgerClient,
+    LogInfo,
+    announced_log,
+)
 from ledger.client._queries import AccessView, GrantView, IssuerKeyView, Logged
+from ledger.client._state import save_state as save_checkpoint
 from ledger.client._wire import LedgerForked, LedgerUnavailable, LoggedEntry, Receipt
 
 __all__ = [
@@ -34,7 +41,10 @@ __all__ = [
     "LedgerClient",
     "LedgerForked",
     "LedgerUnavailable",
+    "LogInfo",
     "Logged",
     "LoggedEntry",
     "Receipt",
+    "announced_log",
+    "save_checkpoint",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ledger.client._wire import (
     int_field,
     list_field,
     problem,
+    str_field,
 )
 from ledger.errors import InvalidProof, LedgerError, NotFound
 from ledger.merkle import check_consistency, check_inclusion, leaf_hash
@@ -34,6 +36,33 @@ PAGE_SIZE = 1000
 """The most entries `GET /v1/entries` returns per call (docs/ledger-api.md)."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """What a ledger says about itself at `/v1/log`: nothing in it is verified."""
+
+    origin: str
+    verifier_key: VerifierKey
+    tree_size: int
+
+
+def announced_log(
+    base_url: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+) -> LogInfo:
+    """The origin and key a ledger announces. Trusting them is trusting the ledger: use
+    them only when no key was distributed out of band, and say so to the user."""
+    placeholder = VerifierKey("unknown", 0, bytes(32))
+    with LedgerClient(
+        base_url, log_key=placeholder, origin="unknown", transport=transport, timeout=timeout
+    ) as client:
+        body = client.get_json("/v1/log")
+    what = f"ledger {base_url}: /v1/log"
+    key = VerifierKey.from_text(str_field(body, "verifier_key", what))
+    return LogInfo(str_field(body, "origin", what), key, int_field(body, "tree_size", what))
 
 
 class LedgerClient:
