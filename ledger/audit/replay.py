@@ -220,11 +220,13 @@ class _Replay:
     # --- 3. checkpoints -----------------------------------------------------------------
 
     def _tail(self, stored: list[SourceCheckpoint]) -> None:
-        """Checkpoints beyond the last entry read: the entries they cover are gone."""
+        """Checkpoints not read with a batch: of an empty log, or beyond its last entry
+        (then the entries they cover are gone)."""
         largest = None
         for c in stored:
             check = check_checkpoint(c.size, c.note, self.log_key, self.origin)
-            if self._checkpoint(c, check, compare=False):
+            beyond = c.size > self.position
+            if self._checkpoint(c, check, compare=not beyond) and beyond:
                 largest = c.size
         if largest is not None:
             self.violation(

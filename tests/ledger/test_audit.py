@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ledger.audit import AuditInputError, AuditReport, Kind, replay
 from ledger.note import SignerKey
+from ledger.sequencer import Sequencer
 from ledger.storage import LedgerStore
 from tests.ledger.entry_builders import now
 from tests.ledger.test_audit_fixtures import ORIGIN, Story, golden, other_hash, story
@@ -184,6 +185,17 @@ def test_a_rewritten_history_is_inconsistent_with_the_saved_checkpoint(story: St
     assert [(v.kind, v.index, v.size) for v in report.violations] == [
         (Kind.INCONSISTENT_WITH_SAVED, None, 8)
     ]
+
+
+def test_an_empty_log_is_clean(db_url: str) -> None:
+    signer = SignerKey.generate(ORIGIN)
+    store = LedgerStore.from_url(db_url)
+    Sequencer(store, signer=signer, origin=ORIGIN, validate=lambda e: "x").start().close()
+    store.engine.dispose()
+    report = replay(db_url, log_key=signer.verifier(), origin=ORIGIN)
+    assert report.clean, report.violations
+    assert (report.tree_size, report.checked) == (0, {"checkpoints": 1})
+    assert report.checkpoint is not None and report.checkpoint.split("\n")[1] == "0"
 
 
 def test_progress_is_reported(story: Story) -> None:
