@@ -56,15 +56,14 @@ def _as_json(stored: StoredCredential, today: datetime.date, *, full: bool) -> d
     return shown
 
 
-@app.command("list")
+@app.command(
+    "list", epilog="Exit codes: 0 listed (perhaps none); 2 no wallet or wrong passphrase; 3 locked."
+)
 @handle_errors
 def list_(
     home: Home = None, passphrase_file: PassphraseFile = None, as_json: AsJson = False
 ) -> None:
-    """List the credentials in the wallet: id, schema, issuer, expiry.
-
-    Exit codes: 0 listed (perhaps none); 2 no wallet or wrong passphrase; 3 locked.
-    """
+    """List the credentials in the wallet: id, schema, issuer, expiry."""
     with unlocked(home, passphrase_file) as wallet:
         kept = wallet.credentials.all()
     today = datetime.datetime.now(datetime.UTC).date()
@@ -84,7 +83,10 @@ def list_(
     render.table("credentials", ("id", "schema", "issuer", "expires", "label"), rows)
 
 
-@app.command()
+@app.command(
+    epilog="Exit codes: 0 shown; 2 no wallet, wrong passphrase, ID matches none or several; "
+    "3 locked."
+)
 @handle_errors
 def show(
     credential: Annotated[
@@ -94,10 +96,7 @@ def show(
     passphrase_file: PassphraseFile = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show one credential: its attributes with their types and values, issuer, expiry.
-
-    Exit codes: 0 shown; 2 no wallet, wrong passphrase, ID matches none or several; 3 locked.
-    """
+    """Show one credential: its attributes with their types and values, issuer, expiry."""
     with unlocked(home, passphrase_file) as wallet:
         stored = wallet.credentials.get(credential)
     today = datetime.datetime.now(datetime.UTC).date()

@@ -7,6 +7,7 @@ from importlib.metadata import version
 import typer
 
 from cli.audit import app as audit_app
+from cli.consent import app as consent_app
 from cli.credential import app as credential_app
 from cli.demo import demo
 from cli.ledger import app as ledger_app
@@ -35,4 +36,5 @@ app.command("demo")(demo)
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(credential_app, name="credential")
+app.add_typer(consent_app, name="consent")
 app.add_typer(audit_app, name="audit")

@@ -51,6 +51,7 @@ Home = Annotated[
         file_okay=False,
         help="Cartera's data directory; the wallet is HOME/wallet (default: the user data dir)",
         show_default=False,
+        rich_help_panel="Wallet",
     ),
 ]
 PassphraseFile = Annotated[
@@ -61,6 +62,7 @@ PassphraseFile = Annotated[
         help=f"read the wallet passphrase from FILE's first line (else ${PASSPHRASE_ENV}, "
         "else a hidden prompt)",
         show_default=False,
+        rich_help_panel="Wallet",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="print one JSON document instead")]

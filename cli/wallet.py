@@ -49,6 +49,7 @@ BackupPassphraseFile = Annotated[
         help="read the backup's passphrase from FILE's first line "
         "(else $CARTERA_BACKUP_PASSPHRASE, else a hidden prompt)",
         show_default=False,
+        rich_help_panel="Wallet",
     ),
 ]
 NewPassphraseFile = Annotated[
@@ -59,6 +60,7 @@ NewPassphraseFile = Annotated[
         help="read the new passphrase from FILE's first line "
         "(else $CARTERA_NEW_PASSPHRASE, else a hidden prompt, asked twice)",
         show_default=False,
+        rich_help_panel="Wallet",
     ),
 ]
 
@@ -86,7 +88,7 @@ def _info_pairs(info: WalletInfo) -> list[tuple[str, object]]:
     ]
 
 
-@app.command()
+@app.command(epilog="Exit codes: 0 created; 2 a wallet exists already, or bad passphrase input.")
 @handle_errors
 def init(
     home: Home = None,
@@ -96,8 +98,6 @@ def init(
     """Create a new wallet (fresh holder secret and device key) under HOME.
 
     Refuses if a wallet is already there. The passphrase is asked twice.
-
-    Exit codes: 0 created; 2 a wallet exists already, or bad passphrase input.
     """
     path = wallet_path(home)
     with create(path, wallet_passphrase(passphrase_file, confirm=True), kdf=kdf.params) as made:
@@ -106,15 +106,14 @@ def init(
     render.say(f"device {info.device_did}")
 
 
-@app.command()
+@app.command(
+    epilog="Exit codes: 0 shown; 2 no wallet, wrong passphrase or damaged vault; 3 locked."
+)
 @handle_errors
 def info(
     home: Home = None, passphrase_file: PassphraseFile = None, as_json: AsJson = False
 ) -> None:
-    """Show where the wallet is, how it is protected and what it holds (nothing secret).
-
-    Exit codes: 0 shown; 2 no wallet, wrong passphrase or damaged vault; 3 locked.
-    """
+    """Show where the wallet is, how it is protected and what it holds (nothing secret)."""
     with unlocked(home, passphrase_file) as wallet:
         shown = wallet.info()
     if as_json:
@@ -123,11 +122,15 @@ def info(
     render.fields("wallet", _info_pairs(shown))
 
 
-@app.command("export")
+@app.command(
+    "export", epilog="Exit codes: 0 written; 2 no wallet, wrong passphrase, FILE exists; 3 locked."
+)
 @handle_errors
 def export(
     file: Annotated[Path, typer.Argument(dir_okay=False, help="the backup file to write")],
-    overwrite: Annotated[bool, typer.Option(help="replace FILE if it exists")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace FILE if it exists")
+    ] = False,
     home: Home = None,
     passphrase_file: PassphraseFile = None,
     backup_passphrase_file: BackupPassphraseFile = None,
@@ -138,8 +141,6 @@ def export(
     The backup has its own passphrase, asked twice.
 
     To restore: that passphrase, then the wallet passphrase as it is now.
-
-    Exit codes: 0 written; 2 no wallet, wrong passphrase, FILE exists; 3 locked.
     """
     with unlocked(home, passphrase_file) as wallet:
         secret = get_passphrase(_backup_source(backup_passphrase_file), confirm=True)
@@ -147,14 +148,17 @@ def export(
     render.say(f"wrote an encrypted backup to {file}")
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog="Exit codes: 0 restored; 2 wrong passphrase, damaged backup, wallet exists; 3 locked.",
+)
 @handle_errors
 def import_(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="the backup file to restore")
     ],
     overwrite: Annotated[
-        bool, typer.Option(help="replace the wallet under HOME if there is one")
+        bool, typer.Option("--overwrite", help="replace the wallet under HOME if there is one")
     ] = False,
     home: Home = None,
     backup_passphrase_file: BackupPassphraseFile = None,
@@ -164,8 +168,6 @@ def import_(
     Asks for the backup's passphrase. A damaged or tampered backup writes nothing.
 
     Then unlock with the wallet passphrase of the time of the backup.
-
-    Exit codes: 0 restored; 2 wrong passphrase, damaged backup, wallet exists; 3 locked.
     """
     path = wallet_path(home)
     import_backup(
@@ -174,7 +176,7 @@ def import_(
     render.say(f"restored the wallet at {path} from {file}")
 
 
-@app.command()
+@app.command(epilog="Exit codes: 0 changed; 2 no wallet, wrong passphrase, bad input; 3 locked.")
 @handle_errors
 def passwd(
     home: Home = None,
@@ -191,10 +193,7 @@ def passwd(
         ),
     ] = None,
 ) -> None:
-    """Change the wallet's passphrase (the key is re-wrapped; records stay as they are).
-
-    Exit codes: 0 changed; 2 no wallet, wrong passphrase, bad input; 3 locked.
-    """
+    """Change the wallet's passphrase (the key is re-wrapped; records stay as they are)."""
     path = wallet_path(home)
     require_wallet(path)
     old = wallet_passphrase(passphrase_file)
