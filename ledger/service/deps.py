@@ -1,7 +1,9 @@
 """The service's dependencies: what `create_app` put on `app.state`, and the entry body.
 
 Routes take these as typed aliases (`StoreDep`, `SequencerDep`, ...), so a test can
-override one with `app.dependency_overrides` instead of patching globals.
+override one with `app.dependency_overrides` instead of patching globals. They are
+`async def` because they only read `app.state`: FastAPI would send a plain `def` through
+the thread pool, one thread hop per dependency per request.
 """
 
 from __future__ import annotations
@@ -17,22 +19,22 @@ from ledger.settings import LedgerSettings
 from ledger.storage import LedgerStore
 
 
-def get_settings(request: Request) -> LedgerSettings:
+async def get_settings(request: Request) -> LedgerSettings:
     settings: LedgerSettings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> LedgerStore:
+async def get_store(request: Request) -> LedgerStore:
     store: LedgerStore = request.app.state.store
     return store
 
 
-def get_sequencer(request: Request) -> Sequencer:
+async def get_sequencer(request: Request) -> Sequencer:
     sequencer: Sequencer = request.app.state.sequencer
     return sequencer
 
 
-def get_signer(request: Request) -> SignerKey:
+async def get_signer(request: Request) -> SignerKey:
     signer: SignerKey = request.app.state.signer
     return signer
 
