@@ -14,7 +14,7 @@ from attestations.encoding import b64url_decode, b64url_encode
 from attestations.errors import DecodeError
 from ledger import state
 from ledger.errors import NotFound
-from ledger.merkle import HASH_SIZE
+from ledger.merkle import HASH_SIZE, leaf_hash
 from ledger.rules import epoch
 from ledger.service import models
 from ledger.service.problems import InvalidRequest
@@ -73,6 +73,22 @@ def entry(store: LedgerStore, *, index: int) -> models.EntryWithHash:
     return models.EntryWithHash(
         index=index, entry=b64url_encode(found.data), leaf_hash=b64url_encode(found.leaf_hash)
     )
+
+
+def logged_before(store: LedgerStore, *, entry: bytes) -> models.Appended | None:
+    """The append answer for an entry the log already holds (`duplicate`), or None."""
+    leaf = leaf_hash(entry)
+    with store.read() as conn:
+        index = find_leaves(conn, [leaf]).get(leaf)
+    if index is None:
+        return None
+    head = store.latest_checkpoint()  # nodes never change: a proof for it can come later
+    with store.read() as conn:
+        proof = inclusion_proof(conn, index=index, size=head.size)
+    return models.Appended(
+        index=index, leaf_hash=b64url_encode(leaf), tree_size=head.size, checkpoint=head.note,
+        inclusion_proof=_hashes(proof), duplicate=True,
+    )  # fmt: skip
 
 
 def inclusion(

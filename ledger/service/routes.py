@@ -4,6 +4,7 @@ parameters, calls one keyword-only function, and returns a model."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -11,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from attestations.encoding import b64url_encode
+from ledger.rules import Reason, Rejected
 from ledger.service import models, reads
 from ledger.service.deps import EntryBody, SequencerDep, SettingsDep, SignerDep, StoreDep
 from ledger.service.problems import responses
@@ -41,10 +43,21 @@ _NOTE = {
     responses=responses(400, 413, 415, 422, 503),
     openapi_extra=_ENTRY_BODY,
 )
-async def append_entry(body: EntryBody, sequencer: SequencerDep) -> models.Appended:
+async def append_entry(
+    body: EntryBody, sequencer: SequencerDep, store: StoreDep
+) -> models.Appended:
     """Validate and append an entry; answer after its batch is committed. The same entry
-    again gets its first index back with `duplicate: true`."""
-    future = await run_in_threadpool(sequencer.submit, body)  # parse + signature: CPU
+    again gets its first index back with `duplicate: true`, even once its `created_at`
+    is beyond the clock-skew bound."""
+    try:
+        future = await run_in_threadpool(sequencer.submit, body)  # parse + signature: CPU
+    except Rejected as refused:
+        if refused.reason is not Reason.CLOCK_SKEW:
+            raise
+        logged = await run_in_threadpool(partial(reads.logged_before, store, entry=body))
+        if logged is None:
+            raise
+        return logged
     done = await asyncio.wrap_future(future)
     return models.Appended(
         index=done.index,

@@ -15,7 +15,7 @@ from attestations.encoding import b64url_decode, b64url_encode
 from ledger.merkle import leaf_hash
 from ledger.settings import load
 from tests.ledger.entry_builders import World, now
-from tests.ledger.http_helpers import JSON, in_process
+from tests.ledger.http_helpers import JSON, check_appended, in_process, log_key
 
 pytestmark = pytest.mark.anyio
 LIMIT = 4096
@@ -190,3 +190,23 @@ async def test_malformed_ids_are_400(ledger: Ledger) -> None:
     query = {"pseudonym": b64url_encode(bytes(48)), "verifier": ledger.world.verifier.did,
              "at": "2025-03-01T09:30:00+01:00"}  # fmt: skip
     await ledger.refused(400, "invalid_request", "GET", "/v1/consent/grants", params=query)
+
+
+async def test_replay_after_the_skew_bound_still_gets_its_index(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Idempotence outlives the clock-skew bound: a client retrying an old entry learns
+    where it is, while a new entry of that age is still refused."""
+    world, hour_ago = World(), now() - timedelta(hours=1)
+    old = world.verifier_register(hour_ago)
+    lenient = load(home=tmp_path, database_url=db_url, max_clock_skew_s=7200)
+    async with in_process(lenient) as http:
+        first = (await http.post("/v1/entries", content=old.to_json(), headers=JSON)).json()
+    async with in_process(load(home=tmp_path, database_url=db_url)) as http:
+        again = await http.post("/v1/entries", content=old.to_json(), headers=JSON)
+        assert again.status_code == 200
+        assert (again.json()["index"], again.json()["duplicate"]) == (first["index"], True)
+        check_appended(again.json(), old.to_json(), log_key(lenient), lenient.origin)
+        other = world.verifier_register(hour_ago, key=World().verifier).to_json()
+        refused = await http.post("/v1/entries", content=other, headers=JSON)
+        assert (refused.status_code, refused.json()["reason"]) == (422, "clock_skew")
