@@ -95,17 +95,39 @@ def _no_constant(name: str) -> Any:
     raise DecodeError(f"json: {name} is not JSON")
 
 
+#: Deeper JSON is refused before parsing: the C decoder recurses per level and a deeply
+#: nested input can overflow a thread's stack and kill the process, not just raise.
+MAX_JSON_NESTING = 64
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def check_nesting(text: str, limit: int = MAX_JSON_NESTING) -> None:
+    """Refuse JSON text whose arrays/objects nest deeper than `limit` (`DecodeError`)."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                raise DecodeError(f"json: nested more than {limit} levels deep")
+        elif token in "]}":
+            depth -= 1
+
+
 def load_canonical_json(data: bytes | str) -> Any:
     """Parse JSON that is already in RFC 8785 canonical form; `DecodeError` otherwise."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError("json: not UTF-8") from exc
+    check_nesting(text)
+    try:
         value = json.loads(
-            raw.decode("utf-8"),
+            text,
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constant,
         )
-    except UnicodeDecodeError as exc:
-        raise DecodeError("json: not UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise DecodeError(f"json: malformed ({exc.msg})") from exc
     try:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from attestations.encoding import canonical_json, load_canonical_json
+from attestations.encoding import canonical_json, check_nesting, load_canonical_json
 from attestations.errors import DecodeError
 from policies.errors import DocumentError
 
@@ -103,14 +103,17 @@ def _loads_lenient(data: bytes) -> Any:
         raise DecodeError("numbers must be integers (floats are not allowed)")
 
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("json: not UTF-8") from None
+    check_nesting(text)
+    try:
         value = json.loads(
-            data.decode("utf-8"),
+            text,
             object_pairs_hook=no_duplicates,
             parse_constant=no_constant,
             parse_float=no_float,
         )
-    except UnicodeDecodeError:
-        raise DecodeError("json: not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise DecodeError(f"json: malformed ({exc.msg})") from None
     # Re-encoding checks the rest of the canonical domain (integer range, lone surrogates).

@@ -9,9 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from attestations.encoding import (
+    MAX_JSON_NESTING,
     b64url_decode,
     b64url_encode,
     canonical_json,
+    check_nesting,
     constant_time_equal,
     expect_fields,
     get_b64,
@@ -145,3 +147,22 @@ def test_constant_time_equal() -> None:
     assert constant_time_equal(b"abc", b"abc")
     assert not constant_time_equal(b"abc", b"abd")
     assert not constant_time_equal(b"abc", b"ab")
+
+
+def test_deep_nesting_is_refused_before_parsing() -> None:
+    # 100k levels overflow the C decoder's stack in a worker thread (a segfault, not an
+    # exception) unless refused before json.loads sees them.
+    with pytest.raises(DecodeError, match="nested more than"):
+        load_canonical_json(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_nesting_limit_boundary() -> None:
+    at_limit = b"[" * MAX_JSON_NESTING + b"]" * MAX_JSON_NESTING
+    assert load_canonical_json(at_limit) is not None
+    with pytest.raises(DecodeError, match="nested more than"):
+        load_canonical_json(b"[" + at_limit + b"]")
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    text = '["' + "[" * 200 + '\\"' + "{" * 200 + '"]'
+    check_nesting(text)
