@@ -50,7 +50,7 @@ def demo() -> None:
             ("family_name", "string"),
             ("birthdate", "date"),
             ("district", "string"),
-            ("postcode", "integer"),
+            ("postcode", "string"),
         ],
     )
     say.print(
@@ -66,7 +66,7 @@ def demo() -> None:
         "family_name": "Puig",
         "birthdate": datetime.date(1990, 3, 14),
         "district": "Gràcia",
-        "postcode": 8012,
+        "postcode": "08012",
     }
     response = issue(issuer, resident, values, request)
     credential = finish_issuance(state, response)
