@@ -4,10 +4,16 @@ These are the expensive steps of an audit (parsing, Ed25519 and Schnorr verifica
 and they depend on nothing but the bytes and the log's key, so `replay` sends them in
 batches to worker processes while it rebuilds the tree and replays the rules in order.
 An entry that passes comes back parsed, ready for the rules.
+
+Workers are forked when this process runs no other thread (cheapest: nothing is imported
+again), else started from a fork server (fork() copies locks other threads may hold).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -89,3 +95,26 @@ def check_batch(
         [check_entry(index, data, at, max_skew) for index, data, at in entries],
         [check_checkpoint(size, note, key, origin) for size, note in checkpoints],
     )
+
+
+class _Inline(Executor):
+    """Runs each task at once in this process (small logs, or `workers=0`)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        future: Future[object] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def executor(workers: int) -> Executor:
+    """A pool of `workers` processes for `check_batch`, or this process if 0."""
+    if workers <= 0:
+        return _Inline()
+    # fork() is cheapest (no re-import, pages shared) but unsafe once other threads run
+    # (a lock one of them holds stays held in the child): then start from a fork server.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))

@@ -3,8 +3,9 @@
 The rules (`ledger.rules.apply_entry`) and the state index (`ledger.state`) are the ones
 the sequencer runs on append: the audit does not have a second copy of them. It gives
 them a private scratch database (a SQLite file in a temporary directory, without
-durability: it is thrown away), holding the entry rows the index joins to and the index
-tables, and asks it at the end what the valid entries add up to.
+durability: it is thrown away) holding the index tables and, in the entry table, every
+leaf hash replayed (to find duplicates) and the bytes of registrations (for the names the
+report shows), and asks it at the end what the valid entries add up to.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ class ReplayState:
         self.close()
 
     def add(self, rows: Sequence[tuple[int, bytes, bytes]]) -> dict[int, int]:
-        """Store (index, leaf hash, bytes) rows, the index joins to them. An entry whose
-        leaf hash is stored already is a duplicate: not stored again, and returned as
-        {its index: the earlier index}."""
+        """Store (index, leaf hash, bytes) rows: the leaf hashes find duplicates, the bytes
+        (of registrations; b"" will do for the rest) give the report its names. An entry
+        whose leaf hash is stored already is a duplicate: not stored again, and returned
+        as {its index: the earlier index}."""
         try:
             with self._conn.begin_nested():
                 self._conn.exec_driver_sql(_INSERT, [(i, h, d) for i, h, d in rows])
