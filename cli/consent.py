@@ -108,8 +108,9 @@ def _announced_key(url: str) -> VerifierKey:
 
 @contextmanager
 def _ledger(wallet: Wallet, url: str, log_key: str | None) -> Iterator[LedgerClient]:
-    """A verifying client of the ledger at `url` that starts from the checkpoint the
-    wallet kept for it and, when the block succeeds, leaves the newest one in the wallet."""
+    """A verifying client of the ledger at `url`: it starts from the checkpoint the wallet
+    kept for it, moves to the ledger's latest only over a consistency proof, and, when the
+    block succeeds, leaves the newest checkpoint it trusted in the wallet."""
     key = VerifierKey.from_text(log_key) if log_key else _announced_key(url)
     client = LedgerClient(url, log_key=key, origin=key.name)
     try:
@@ -127,6 +128,7 @@ def _ledger(wallet: Wallet, url: str, log_key: str | None) -> Iterator[LedgerCli
                 f"warning: first contact with {key.name}: trusting the key it announces "
                 f"({key.to_text()}); pass --log-key to check it"
             )
+        client.checkpoint()  # the latest, proven consistent with what the wallet kept
         yield client
         if client.trusted is not None:
             wallet.checkpoints.advance(client.trusted.note)
@@ -420,9 +422,8 @@ def grant(
         names = {c.schema.schema_id: c.schema.name for c in wallet.credentials.all()}
         with _ledger(wallet, ledger, log_key) as client:
             who = _verifier_name(client, draft.verifier)
-            render.fields(
-                "consent to grant", _terms(draft, who, names.get(draft.schema_id, draft.schema_id))
-            )
+            terms = _terms(draft, who, names.get(draft.schema_id, draft.schema_id))
+            render.fields("consent to grant", terms, stderr=as_json)
             render.note(
                 "The ledger will show this publicly under a pseudonym only this verifier "
                 "knows; never the values.",

@@ -109,11 +109,12 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     _stdout().print(grid)
 
 
-def fields(title: str | None, pairs: Iterable[tuple[str, Any]]) -> None:
-    """Named values of one object, one per line, never wrapped (ids stay copyable)."""
+def fields(title: str | None, pairs: Iterable[tuple[str, Any]], *, stderr: bool = False) -> None:
+    """Named values of one object, one per line, never wrapped (ids stay copyable); on
+    stderr with `stderr` (what a `--json` command shows people before it asks them)."""
     shown = [(name, text(value)) for name, value in pairs]
     width = max((len(name) for name, _ in shown), default=0)
-    console = _stdout()
+    console = _stderr() if stderr else _stdout()
     if title:
         console.print(Text(title, style="bold"))
     for name, value in shown:
