@@ -146,6 +146,12 @@ class Sequencer:
         if self._thread is not None:
             self._thread.join()
 
+    @property
+    def running(self) -> bool:
+        """Started, not closed, and its thread alive: appends can be acknowledged."""
+        alive = self._thread is not None and self._thread.is_alive()
+        return alive and not self._closed.is_set()
+
     def __enter__(self) -> Sequencer:
         return self.start() if self._thread is None else self
 

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from attestations.encoding import b64url_encode
+from ledger.errors import SequencerClosed
 from ledger.rules import Reason, Rejected
 from ledger.service import models, reads
 from ledger.service.deps import EntryBody, SequencerDep, SettingsDep, SignerDep, StoreDep
@@ -156,5 +157,8 @@ def get_log(store: StoreDep, settings: SettingsDep, signer: SignerDep) -> models
 
 
 @router.get("/health", response_model=models.Health, responses=responses(503))
-def get_health(store: StoreDep) -> models.Health:
+def get_health(store: StoreDep, sequencer: SequencerDep) -> models.Health:
+    """Ok when the database answers and the sequencer can acknowledge appends."""
+    if not sequencer.running:
+        raise SequencerClosed("the sequencer is not running")
     return models.Health(status="ok", tree_size=store.size())

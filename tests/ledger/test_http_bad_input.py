@@ -13,6 +13,7 @@ import pytest
 
 from attestations.encoding import b64url_decode, b64url_encode
 from ledger.merkle import leaf_hash
+from ledger.service import create_app
 from ledger.settings import load
 from tests.ledger.entry_builders import World, now
 from tests.ledger.http_helpers import JSON, check_appended, in_process, log_key
@@ -210,3 +211,17 @@ async def test_replay_after_the_skew_bound_still_gets_its_index(
         other = world.verifier_register(hour_ago, key=World().verifier).to_json()
         refused = await http.post("/v1/entries", content=other, headers=JSON)
         assert (refused.status_code, refused.json()["reason"]) == (422, "clock_skew")
+
+
+async def test_a_stopped_sequencer_is_503(db_url: str, tmp_path: Path) -> None:
+    app = create_app(load(home=tmp_path, database_url=db_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
+            assert (await http.get("/v1/health")).status_code == 200
+            app.state.sequencer.close()
+            health = await http.get("/v1/health")
+            assert (health.status_code, health.json()["reason"]) == (503, "unavailable")
+            entry = World().verifier_register(now()).to_json()
+            refused = await http.post("/v1/entries", content=entry, headers=JSON)
+            assert (refused.status_code, refused.json()["reason"]) == (503, "unavailable")
