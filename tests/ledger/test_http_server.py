@@ -90,33 +90,53 @@ def _grant_uses(server: Server, grant_id: str) -> int:
     return uses
 
 
-@pytest.mark.slow
-def test_eight_threads_append_at_once(server: Server) -> None:
-    world, threads, accesses = World(), 8, 20
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+def _services_append_at_once(servers: list[Server], threads: int = 8) -> None:
+    """`threads` services at once, thread k talking to server k mod len(servers): each
+    registers, gets a grant and records accesses (the grant replayed at the end)."""
+    world, accesses = World(), 20
+    with httpx.Client(base_url=servers[0].url, timeout=30) as http:
         _post(http, world.issuer_register(now()).to_json())
 
     def one_service(k: int) -> tuple[str, list[Ack]]:
-        """A verifier registers, a citizen grants it consent, it records accesses."""
         mine = World(issuer=world.issuer, bbs=world.bbs)
         t = now()
         grant = mine.grant(t)
         docs: list[Entry] = [mine.verifier_register(t, name=f"Service {k}"), grant]
         docs += [mine.access(grant, t) for _ in range(accesses)]
         docs.append(grant)  # a replay, concurrently with everybody else's appends
-        with httpx.Client(base_url=server.url, timeout=60) as http:
+        with httpx.Client(base_url=servers[k % len(servers)].url, timeout=60) as http:
             return grant.id, [(d.to_json(), _post(http, d.to_json())) for d in docs]
 
     with ThreadPoolExecutor(threads) as pool:
         results = list(pool.map(one_service, range(threads)))
     acks = [ack for _grant, mine in results for ack in mine]
-    logged = _check_acks(server, acks)
+    logged = _check_acks(servers[0], acks)
     assert len(logged) == 1 + threads * (2 + accesses)
     for grant_id, mine in results:
         assert mine[-1][1]["duplicate"] is True and mine[-1][1]["index"] == mine[1][1]["index"]
-        assert _grant_uses(server, grant_id) == accesses
+        for server in servers:
+            assert _grant_uses(server, grant_id) == accesses
     sizes = {answer["tree_size"] for _e, answer in acks}
     print(f"{len(acks)} appends by {threads} threads, answered in {len(sizes)} tree sizes")
+
+
+@pytest.mark.slow
+def test_eight_threads_append_at_once(server: Server) -> None:
+    _services_append_at_once([server])
+
+
+@pytest.mark.slow
+def test_two_server_processes_on_one_database(db_url: str, tmp_path: Path) -> None:
+    """Two `serve` processes (same key, same database) take appends at once: their
+    sequencers take turns under the writers' lock and read the head and the state index
+    from the database, so the log stays one log."""
+    servers = [Server(tmp_path, db_url).start()]
+    try:
+        servers.append(Server(tmp_path, db_url).start())
+        _services_append_at_once(servers)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.mark.slow
