@@ -31,6 +31,7 @@ from policies import (
     Purpose,
     SchemaRef,
     sign_access_record,
+    sign_consent_grant,
     sign_issuer_register,
     sign_request,
     sign_verifier_register,
@@ -501,6 +502,34 @@ def test_list_falls_back_to_the_wallet_when_the_ledger_is_down(
     assert (consent["id"], consent["status"], consent["source"]) == (grant_id, "live", "wallet")
     strict = run(world, home, "list", "--ledger", down, "--require-ledger")
     one_line_error(strict, 3, down)
+
+
+def test_list_shows_grants_the_ledger_holds_but_the_wallet_does_not(
+    world: World, home: Path, tmp_path: Path, credential: StoredCredential
+) -> None:
+    """As after a crash between the ledger's acknowledgement and the vault write."""
+    kept = granted(world, home, tmp_path)["grant"]["id"]
+    with opened(home) as wallet:
+        secret = int.from_bytes(wallet.holder_secret.to_bytes(), "big")
+    at = now()
+    lost = sign_consent_grant(
+        secret,
+        verifier=world.verifier.did,
+        schema=SCHEMA.schema_id,
+        attributes=["postcode"],
+        predicates=[],
+        purpose=Purpose.SERVICE_PROVISION,
+        not_before=at,
+        not_after=at + datetime.timedelta(days=1),
+        created_at=at,
+    )
+    world.post(lost)
+    shown = json.loads(run(world, home, "list", "--json").stdout)["consents"]
+    by_id = {c["id"]: c for c in shown}
+    assert by_id[kept]["in_wallet"] is True
+    assert by_id[lost.id]["in_wallet"] is False and by_id[lost.id]["status"] == "live"
+    people = run(world, home, "list")
+    assert "live (not in this wallet)" in people.stdout
 
 
 def test_list_empty(world: World, home: Path, credential: StoredCredential) -> None:
