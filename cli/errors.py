@@ -83,3 +83,10 @@ def handle_errors(command: Callable[P, T]) -> Callable[P, T]:
             return command(*args, **kwargs)
 
     return wrapper
+
+
+def bad_input(message: str) -> typer.Exit:
+    """For input the library never sees (an option's syntax, an unreadable file): say
+    `error: message` on stderr like `reported()` does; raise the result to exit with 2."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(EXIT_BAD_INPUT)
