@@ -162,7 +162,7 @@ class HttpSource:
         self.expected_size = self._latest.size
 
     def pages(self) -> Iterator[list[SourceEntry]]:
-        for page in self._client.pages(0, self._latest.size):
+        for page in self._client.pages(0, self._latest.size, gaps=True):
             yield [SourceEntry(e.index, e.data) for e in page]
 
     def checkpoints(self, after: int, upto: int) -> list[SourceCheckpoint]:

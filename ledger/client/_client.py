@@ -218,30 +218,35 @@ class LedgerClient:
 
     # --- reading entries -----------------------------------------------------------------
 
-    def entries(self, start: int, end: int) -> list[LoggedEntry]:
-        """Entries with `start <= index < end`. Their bytes are not proven here (no proof
-        comes with a range): audit replay rebuilds the tree from them instead."""
-        return [entry for page in self.pages(start, end) for entry in page]
+    def entries(self, start: int, end: int, *, gaps: bool = False) -> list[LoggedEntry]:
+        """Entries with `start <= index < end` (see `pages`). Their bytes are not proven
+        here (no proof comes with a range): audit replay rebuilds the tree from them."""
+        return [entry for page in self.pages(start, end, gaps=gaps) for entry in page]
 
     def pages(
-        self, start: int, end: int, *, page_size: int = PAGE_SIZE
+        self, start: int, end: int, *, page_size: int = PAGE_SIZE, gaps: bool = False
     ) -> Iterator[list[LoggedEntry]]:
-        """Consecutive entries covering [start, end), one list per call to the ledger."""
+        """Entries covering [start, end) in index order, one list per call to the ledger.
+        A missing index is `NotFound`; with `gaps=True` it is skipped instead (an auditor
+        names it), and the pages end where the ledger stops answering."""
         if not 0 <= start <= end or page_size < 1:
             raise ValueError(f"entries: got range [{start}, {end}) by {page_size}")
         at = start
         while at < end:
             stop = min(end, at + page_size)
             rows = list_field(self.get_json("/v1/entries", start=at, end=stop), "entries", "")
-            if not rows:
-                raise NotFound(f"ledger {self.base_url}: no entry at index {at}")
             page = []
             for row in rows:
-                what = f"ledger {self.base_url}: entry {at}"
-                if not isinstance(row, dict) or int_field(row, "index", what) != at or at >= stop:
-                    raise LedgerError(f"{what}: entries out of order, missing or unasked for")
-                page.append(LoggedEntry(at, b64_field(row.get("entry"), what)))
-                at += 1
+                what = f"ledger {self.base_url}: entries from {at}"
+                index = int_field(row, "index", what) if isinstance(row, dict) else -1
+                if not (index == at or (gaps and at < index < stop)):
+                    raise LedgerError(f"{what}: got index {index}, out of order or unasked for")
+                page.append(LoggedEntry(index, b64_field(row.get("entry"), f"{what}: {index}")))
+                at = index + 1
+            if not page:
+                if gaps:
+                    return
+                raise NotFound(f"ledger {self.base_url}: no entry at index {at}")
             yield page
 
     def entry(self, index: int) -> LoggedEntry:

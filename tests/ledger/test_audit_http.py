@@ -74,6 +74,13 @@ def test_over_http_changed_bytes_are_named(served: Ledger, story: Story) -> None
     assert not any(v.kind == Kind.INCONSISTENT_WITH_SAVED for v in report.violations)
 
 
+def test_over_http_missing_entries_are_named(served: Ledger, story: Story) -> None:
+    story.execute("DELETE FROM ledger_entry WHERE idx = 3 OR idx = 10")
+    report = audit_http(served, story)
+    missing = [(v.index, v.size) for v in report.violations if v.kind == Kind.MISSING_INDEX]
+    assert missing == [(3, None), (10, 11)]  # the latest checkpoint covers index 10
+
+
 def test_over_http_an_unreachable_ledger_is_unavailable(story: Story) -> None:
     with pytest.raises(LedgerUnavailable):
         replay("http://127.0.0.1:9", log_key=story.vkey, origin=ORIGIN)

@@ -74,6 +74,9 @@ def test_entries_are_read_back_and_proven(ledger: Ledger) -> None:
         paged = [[e.index for e in page] for page in client.pages(1, 5, page_size=2)]
         assert paged == [[1, 2], [3, 4]]
         assert client.entry(3).data == entries[3]
+        with pytest.raises(NotFound, match="no entry at index 5"):
+            client.entries(3, 7)
+        assert [e.index for e in client.entries(3, 7, gaps=True)] == [3, 4]
         with pytest.raises(NotFound):
             client.entry(5)
 
