@@ -30,8 +30,8 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from cli import render
-from cli.errors import EXIT_CHECK_FAILED, handle_errors
-from cli.passphrase import AsJson, Home, PassphraseFile, bad_input, unlocked
+from cli.errors import EXIT_CHECK_FAILED, bad_input, handle_errors
+from cli.passphrase import AsJson, Home, PassphraseFile, unlocked
 from ledger import settings as ledger_settings
 from ledger.client import AccessView, GrantView, LedgerClient, LedgerUnavailable
 from ledger.errors import LedgerError, NotFound

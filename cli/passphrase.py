@@ -26,7 +26,7 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.errors import EXIT_BAD_INPUT
+from cli.errors import bad_input
 from wallet import KdfParams, VaultNotFound, Wallet, default_path, unlock
 
 __all__ = [
@@ -109,12 +109,6 @@ class Source:
 def wallet_path(home: Path | None) -> Path:
     """The wallet directory for `--home` (or `CARTERA_HOME`, or the default)."""
     return home / "wallet" if home is not None else default_path()
-
-
-def bad_input(message: str) -> typer.Exit:
-    """Say `error: message` on stderr; raise the result to exit with code 2."""
-    render.note(f"error: {message}", style="red")
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 def _first_line(path: Path, option: str) -> str:
