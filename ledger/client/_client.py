@@ -156,16 +156,20 @@ class LedgerClient:
     def advance(self, new: SignedCheckpoint) -> SignedCheckpoint:
         """Trust `new` if it is consistent with the trusted checkpoint (`LedgerForked` if
         not); returns the checkpoint trusted afterwards, the larger of the two."""
-        with self._lock:
-            old = self._load()
-            if old is not None:
+        while True:
+            with self._lock:
+                old = self._load()
+            if old is not None:  # the proof is fetched without holding the lock
                 self._check_consistent(old.checkpoint, new.checkpoint)
-                if new.checkpoint.size <= old.checkpoint.size:
+            with self._lock:
+                if self._trusted is not old:
+                    continue  # another thread moved trust meanwhile: check against that
+                if old is not None and new.checkpoint.size <= old.checkpoint.size:
                     return old
-            if self.state_path is not None:
-                save_state(self.state_path, new.note)
-            self._trusted = new
-            return new
+                if self.state_path is not None:
+                    save_state(self.state_path, new.note)
+                self._trusted = new
+                return new
 
     def _check_consistent(self, old: Checkpoint, new: Checkpoint) -> None:
         """Raise `LedgerForked` unless one of the two trees is a prefix of the other."""

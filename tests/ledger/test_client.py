@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,21 @@ def test_receipts_verify_and_trust_moves_forward(ledger: Ledger, tmp_path: Path)
         assert (again.index, again.duplicate) == (2, True)
         assert client.checkpoint().size == 5
     assert [p.name for p in state.parent.iterdir()] == ["trusted"]  # no temporary file left
+
+
+def test_threads_share_one_client(ledger: Ledger, tmp_path: Path) -> None:
+    world, t = World(), now()
+    grant = world.grant(t)
+    accesses = [world.access(grant, t).to_json() for _ in range(40)]
+    state = tmp_path / "trusted"
+    with ledger.client(state) as client:
+        for doc in (world.issuer_register(t), world.verifier_register(t), grant):
+            client.append(doc.to_json())
+        with ThreadPoolExecutor(8) as pool:
+            receipts = list(pool.map(client.append, accesses))
+        assert sorted(r.index for r in receipts) == list(range(3, 43))
+        assert client.trusted is not None and client.trusted.checkpoint.size == 43
+    assert state.read_text().split("\n")[1] == "43"
 
 
 def test_entries_are_read_back_and_proven(ledger: Ledger) -> None:
