@@ -434,7 +434,9 @@ def grant(
                 raise typer.Exit(EXIT_CHECK_FAILED)
             signed = draft.sign(_holder_scalar(wallet), created_at=now)
             receipt = _publish(client, signed)
-            wallet.consents.add(signed, receipt, now=now)
+            with wallet.transaction():  # the grant with its receipt, and the checkpoint
+                wallet.consents.add(signed, receipt, now=now)
+                wallet.checkpoints.advance(receipt.checkpoint)
     if as_json:
         render.emit_json({"grant": _consent_json(signed), "index": receipt.index,
                           "tree_size": receipt.tree.size})  # fmt: skip
@@ -501,7 +503,9 @@ def revoke(
                 wallet.consents.add_revocation(revocation)  # kept before it is sent
             with _ledger(wallet, ledger, log_key) as client:
                 receipt = _publish(client, revocation)
-                wallet.consents.add_revocation(revocation, receipt)
+                with wallet.transaction():
+                    wallet.consents.add_revocation(revocation, receipt)
+                    wallet.checkpoints.advance(receipt.checkpoint)
     assert revocation is not None
     if as_json:
         shown = {"grant": stored.id, "revoked_at": revocation.created_at, "index": receipt.index}
