@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -204,6 +206,7 @@ def http_rates(
         }
     finally:
         server.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # --- proofs -----------------------------------------------------------------------------
@@ -296,18 +299,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     pool = world.grants(sum(counts.values()) * len(backends) + 1, workers=workers)
     build_s = time.perf_counter() - started
     sample, pool = pool[0], pool[1:]
-    work = {b: {} for b in backends}  # type: dict[str, dict[str, list[bytes]]]
+    work: dict[str, dict[str, list[bytes]]] = {b: {} for b in backends}
     for b in backends:
         for k, n in counts.items():
             work[b][k], pool = pool[:n], pool[n:]
     floor = floor_rates(world, sample, rounds=7, per_round=400 if quick else 4000)
     tmp = Path(tempfile.mkdtemp(prefix="cartera-bench-"))
-    n = iter(range(1000))
+    serial = itertools.count()
     results: dict[str, Any] = {}
-    results["sqlite"] = backend_run(
-        "sqlite", lambda: f"sqlite:///{tmp / f'ledger{next(n)}.db'}", world, work["sqlite"],
-        rounds=rounds, proof_sizes=sizes, queries=queries,
-    )  # fmt: skip
+    try:
+        results["sqlite"] = backend_run(
+            "sqlite", lambda: f"sqlite:///{tmp / f'ledger{next(serial)}.db'}", world,
+            work["sqlite"], rounds=rounds, proof_sizes=sizes, queries=queries,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     pg = fx.Postgres.start()
     try:
         results["postgresql"] = backend_run(
