@@ -36,6 +36,7 @@ from ledger import settings as ledger_settings
 from ledger.client import AccessView, GrantView, LedgerClient, LedgerUnavailable
 from ledger.errors import LedgerError, NotFound
 from ledger.note import VerifierKey
+from ledger.rules import Reason, Rejected
 from policies import (
     ConsentGrant,
     ConsentRevoke,
@@ -455,10 +456,14 @@ def _confirm(question: str) -> bool:
 # -- revoke ---------------------------------------------------------------------------------
 
 
-# A kept revocation is sent again as it is (the ledger answers a repeat with its first
-# index) while the ledger's clock-skew bound (300 s by default) still accepts its time;
-# after that, a fresh one is signed in its place.
-_RESEND_WITHIN = datetime.timedelta(minutes=4)
+def _sign_revocation(wallet: Wallet, stored: StoredConsent) -> ConsentRevoke:
+    """A revocation of `stored`'s grant as of now, kept in the wallet before it is sent:
+    if the ledger cannot be reached, the next `revoke` sends the same one (the ledger
+    answers an entry it already holds with its first index)."""
+    now = utc_seconds(datetime.datetime.now(datetime.UTC))
+    revocation = sign_consent_revoke(_holder_scalar(wallet), grant=stored.grant, created_at=now)
+    wallet.consents.add_revocation(revocation)
+    return revocation
 
 
 def _find(wallet: Wallet, ref: str) -> StoredConsent:
@@ -496,13 +501,18 @@ def revoke(
         stored = _find(wallet, grant_id)
         revocation, receipt = stored.revocation, stored.revocation_receipt
         if receipt is None:
-            now = utc_seconds(datetime.datetime.now(datetime.UTC))
-            if revocation is None or now - revocation.created_at > _RESEND_WITHIN:
-                secret = _holder_scalar(wallet)
-                revocation = sign_consent_revoke(secret, grant=stored.grant, created_at=now)
-                wallet.consents.add_revocation(revocation)  # kept before it is sent
+            if revocation is None:
+                revocation = _sign_revocation(wallet, stored)
             with _ledger(wallet, ledger, log_key) as client:
-                receipt = _publish(client, revocation)
+                try:
+                    receipt = _publish(client, revocation)
+                except Rejected as exc:
+                    if exc.reason is not Reason.CLOCK_SKEW:
+                        raise
+                    # Kept while the ledger was down, never logged, and now older than the
+                    # ledger's clock-skew bound: a fresh one takes its place.
+                    revocation = _sign_revocation(wallet, stored)
+                    receipt = _publish(client, revocation)
                 with wallet.transaction():
                     wallet.consents.add_revocation(revocation, receipt)
                     wallet.checkpoints.advance(receipt.checkpoint)

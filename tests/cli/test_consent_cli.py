@@ -32,6 +32,7 @@ from policies import (
     SchemaRef,
     sign_access_record,
     sign_consent_grant,
+    sign_consent_revoke,
     sign_issuer_register,
     sign_request,
     sign_verifier_register,
@@ -457,6 +458,29 @@ def test_revoke_while_the_ledger_is_down_keeps_it_for_later(
         again = wallet.consents.get(grant_id)
         assert again.status(now()) is ConsentStatus.REVOKED
         assert again.revocation == kept.revocation  # the kept one was sent, not a new one
+
+
+def test_revoke_kept_too_long_is_signed_afresh(
+    world: World, home: Path, tmp_path: Path, credential: StoredCredential
+) -> None:
+    """A revocation kept while the ledger was down, now past the ledger's clock-skew
+    bound: the ledger refuses it (clock_skew), so a fresh one is signed and sent."""
+    grant_id = granted(world, home, tmp_path)["grant"]["id"]
+    with opened(home) as wallet:
+        secret = int.from_bytes(wallet.holder_secret.to_bytes(), "big")
+        old = sign_consent_revoke(
+            secret,
+            grant=wallet.consents.get(grant_id).grant,
+            created_at=now() - datetime.timedelta(hours=1),
+        )
+        wallet.consents.add_revocation(old)
+    result = run(world, home, "revoke", grant_id, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["revoked_at"] != old.to_json_dict()["created_at"]
+    with opened(home) as wallet:
+        kept = wallet.consents.get(grant_id)
+        assert kept.status(now()) is ConsentStatus.REVOKED and kept.revocation != old
+    assert world.get(f"/v1/consent/grants/{grant_id}")["status"] == "revoked"
 
 
 def test_revoke_unknown_grant(world: World, home: Path, credential: StoredCredential) -> None:
