@@ -38,33 +38,6 @@ PAGE_SIZE = 1000
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
-@dataclass(frozen=True)
-class LogInfo:
-    """What a ledger says about itself at `/v1/log`: nothing in it is verified."""
-
-    origin: str
-    verifier_key: VerifierKey
-    tree_size: int
-
-
-def announced_log(
-    base_url: str,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-) -> LogInfo:
-    """The origin and key a ledger announces. Trusting them is trusting the ledger: use
-    them only when no key was distributed out of band, and say so to the user."""
-    placeholder = VerifierKey("unknown", 0, bytes(32))
-    with LedgerClient(
-        base_url, log_key=placeholder, origin="unknown", transport=transport, timeout=timeout
-    ) as client:
-        body = client.get_json("/v1/log")
-    what = f"ledger {base_url}: /v1/log"
-    key = VerifierKey.from_text(str_field(body, "verifier_key", what))
-    return LogInfo(str_field(body, "origin", what), key, int_field(body, "tree_size", what))
-
-
 class LedgerClient:
     """Talks to one ledger at `base_url`, whose log key and origin the caller knows."""
 
@@ -304,3 +277,30 @@ class LedgerClient:
     def verifier(self, did: str, *, prove: bool = True) -> Logged[VerifierRegister]:
         """The registration of verifier `did`."""
         return _queries.verifier(self, did, prove=prove)
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """What a ledger says about itself at `/v1/log`: nothing in it is verified."""
+
+    origin: str
+    verifier_key: VerifierKey
+    tree_size: int
+
+
+def announced_log(
+    base_url: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+) -> LogInfo:
+    """The origin and key a ledger announces. Trusting them is trusting the ledger: use
+    them only when no key was distributed out of band, and say so to the user."""
+    placeholder = VerifierKey("unknown", 0, bytes(32))
+    with LedgerClient(
+        base_url, log_key=placeholder, origin="unknown", transport=transport, timeout=timeout
+    ) as client:
+        body = client.get_json("/v1/log")
+    what = f"ledger {base_url}: /v1/log"
+    key = VerifierKey.from_text(str_field(body, "verifier_key", what))
+    return LogInfo(str_field(body, "origin", what), key, int_field(body, "tree_size", what))
