@@ -114,7 +114,11 @@ def executor(workers: int) -> Executor:
     # (a lock one of them holds stays held in the child): then start from a fork server.
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
-        method = "fork"
-    else:
-        method = "forkserver" if "forkserver" in methods else "spawn"
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    if "forkserver" not in methods:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("forkserver")
+    # The server imports the checks once; each worker is then a cheap fork of it (has no
+    # effect if this process's fork server is already running).
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(workers, mp_context=context)
