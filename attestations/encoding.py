@@ -22,7 +22,7 @@ import binascii
 import hmac
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import rfc8785
@@ -114,6 +114,21 @@ def check_nesting(text: str, limit: int = MAX_JSON_NESTING) -> None:
             depth -= 1
 
 
+def parse_json(text: str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
+    """Parse JSON text refusing what no Cartera format holds: nesting past
+    `MAX_JSON_NESTING`, duplicate keys, NaN/Infinity (`DecodeError`). No canonical check."""
+    check_nesting(text)
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=parse_float,
+        )
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"json: malformed ({exc.msg})") from exc
+
+
 def load_canonical_json(data: bytes | str) -> Any:
     """Parse JSON that is already in RFC 8785 canonical form; `DecodeError` otherwise."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -121,15 +136,7 @@ def load_canonical_json(data: bytes | str) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError("json: not UTF-8") from exc
-    check_nesting(text)
-    try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_no_constant,
-        )
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"json: malformed ({exc.msg})") from exc
+    value = parse_json(text)
     try:
         canonical = rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:

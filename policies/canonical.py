@@ -15,12 +15,11 @@ then recomputed.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from attestations.encoding import canonical_json, check_nesting, load_canonical_json
+from attestations.encoding import canonical_json, load_canonical_json, parse_json
 from attestations.errors import DecodeError
 from policies.errors import DocumentError
 
@@ -87,17 +86,6 @@ def loads(data: bytes, *, canonical: bool = True) -> dict[str, Any]:
 
 
 def _loads_lenient(data: bytes) -> Any:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, item in pairs:
-            if key in out:
-                raise DecodeError(f"json: duplicate key {key!r}")
-            out[key] = item
-        return out
-
-    def no_constant(name: str) -> Any:
-        raise DecodeError(f"json: {name} is not JSON")
-
     def no_float(text: str) -> Any:
         # Refused here, before re-encoding could turn 1.0 into 1.
         raise DecodeError("numbers must be integers (floats are not allowed)")
@@ -106,16 +94,7 @@ def _loads_lenient(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise DecodeError("json: not UTF-8") from None
-    check_nesting(text)
-    try:
-        value = json.loads(
-            text,
-            object_pairs_hook=no_duplicates,
-            parse_constant=no_constant,
-            parse_float=no_float,
-        )
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"json: malformed ({exc.msg})") from None
+    value = parse_json(text, parse_float=no_float)
     # Re-encoding checks the rest of the canonical domain (integer range, lone surrogates).
     return load_canonical_json(_recanonicalise(value))
 
