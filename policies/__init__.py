@@ -54,6 +54,13 @@ from policies.identity import OrgKey, did_from_public_key, public_key_from_did, 
 from policies.predicates import AtLeast, AtMost, Between, MemberOf, Predicate
 from policies.purposes import Purpose
 from policies.request import PresentationRequest, sign_request, verify_request
+from policies.sessions import (
+    IssuanceOffer,
+    PresentationResponse,
+    build_response,
+    sign_offer,
+    verify_offer,
+)
 from policies.signing import (
     sign_access_record,
     sign_consent_grant,
@@ -79,6 +86,7 @@ __all__ = [
     "Entry",
     "GrantDraft",
     "GrantFinding",
+    "IssuanceOffer",
     "IssuerRegister",
     "IssuerRevokeKey",
     "MemberOf",
@@ -86,6 +94,7 @@ __all__ = [
     "PolicyError",
     "Predicate",
     "PresentationRequest",
+    "PresentationResponse",
     "Problem",
     "Purpose",
     "RequestExpired",
@@ -93,6 +102,7 @@ __all__ = [
     "SchemaRef",
     "SignatureError",
     "VerifierRegister",
+    "build_response",
     "canonical_bytes",
     "did_from_public_key",
     "draft_grant",
@@ -108,12 +118,14 @@ __all__ = [
     "sign_consent_revoke",
     "sign_issuer_register",
     "sign_issuer_revoke_key",
+    "sign_offer",
     "sign_request",
     "sign_verifier_register",
     "signing_bytes",
     "uncovered",
     "utc_seconds",
     "verify_entry_signature",
+    "verify_offer",
     "verify_request",
     "verify_signature",
 ]
