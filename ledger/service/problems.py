@@ -12,6 +12,7 @@ routes) get the same shape, so clients parse one kind of error body.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from ledger.errors import EntryRejected, LedgerError, NotFound, SequencerClosed
 from ledger.rules import MALFORMED_REASONS, Rejected
@@ -36,7 +38,9 @@ class InvalidRequest(LedgerError):
         self.status, self.reason = status, reason
 
 
-def problem(status: int, reason: str, detail: str) -> JSONResponse:
+def problem(
+    status: int, reason: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = Problem(
         type=f"urn:cartera:ledger:{reason}",
         title=HTTPStatus(status).phrase,
@@ -44,7 +48,9 @@ def problem(status: int, reason: str, detail: str) -> JSONResponse:
         detail=detail,
         reason=reason,
     )
-    return JSONResponse(body.model_dump(), status_code=status, media_type=MEDIA_TYPE)
+    return JSONResponse(
+        body.model_dump(), status_code=status, media_type=MEDIA_TYPE, headers=headers
+    )
 
 
 def classify(error: LedgerError) -> tuple[int, str, str]:
@@ -78,10 +84,23 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(400, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route that matched the path, and `/v1/entries` has a GET route and a POST route)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     reason = "not_found" if exc.status_code == 404 else HTTPStatus(exc.status_code).name.lower()
-    return problem(exc.status_code, reason, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # RFC 9110 §15.5.6: say which methods are allowed
+        headers["Allow"] = allowed_methods(request)
+    return problem(exc.status_code, reason, str(exc.detail), headers)
 
 
 def install(app: FastAPI) -> None:

@@ -20,8 +20,10 @@ from ledger.service.problems import responses
 
 router = APIRouter()
 
-Index = Annotated[int, Path(ge=0)]
-Size = Annotated[int, Query(ge=0)]
+MAX_INDEX = 1 << 62  # far below SQL BIGINT, so index + page size cannot overflow it
+
+Index = Annotated[int, Path(ge=0, le=MAX_INDEX)]
+Size = Annotated[int, Query(ge=0, le=MAX_INDEX)]
 AtTime = Annotated[str | None, Query(description="RFC 3339 UTC time; default now")]
 PseudonymQuery = Annotated[str, Query(description="P_v, unpadded base64url (48 bytes)")]
 
@@ -102,9 +104,11 @@ def get_checkpoint_at(store: StoreDep, size: Index) -> PlainTextResponse:
 )
 def get_inclusion_proof(
     store: StoreDep,
-    index: Annotated[int | None, Query(ge=0)] = None,
+    index: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
     leaf_hash: Annotated[str | None, Query(description="unpadded base64url")] = None,
-    tree_size: Annotated[int | None, Query(ge=0, description="default: the log's size")] = None,
+    tree_size: Annotated[
+        int | None, Query(ge=0, le=MAX_INDEX, description="default: the log's size")
+    ] = None,
 ) -> models.InclusionProof:
     """RFC 9162 inclusion proof of one entry, by index or by leaf hash."""
     return reads.inclusion(store, index=index, leaf_hash=leaf_hash, tree_size_=tree_size)
