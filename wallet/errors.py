@@ -11,14 +11,26 @@ from __future__ import annotations
 
 __all__ = [
     "CheckpointConflict",
+    "DeclinedByCitizen",
     "IssuanceRejected",
+    "IssuerNotRegistered",
+    "IssuerRefused",
     "NotFound",
+    "OfferExpired",
+    "RequestExpired",
+    "ServiceRefused",
+    "ServiceUnreachable",
+    "SessionError",
+    "SessionExpired",
+    "SignatureInvalid",
     "UnsupportedFormat",
     "VaultCorrupted",
     "VaultExists",
     "VaultLocked",
     "VaultNotFound",
     "VaultReplaced",
+    "VerifierNotRegistered",
+    "VerifierRefused",
     "WalletError",
     "WrongPassphrase",
 ]
@@ -70,3 +82,68 @@ class IssuanceRejected(WalletError):
 
 class CheckpointConflict(WalletError):
     """A ledger showed two different trees of the same size: keep both notes as evidence."""
+
+
+# -- the ledger and the sessions (wallet.ledger, wallet.sessions) ---------------------------
+
+
+class VerifierNotRegistered(WalletError):
+    """The ledger holds no `verifier.register` for the verifier: nothing is signed for it."""
+
+
+class SessionError(WalletError):
+    """An issuance or verification session could not go on; the subclasses say why. A
+    plain `SessionError` is a service whose answer is not what the protocol says."""
+
+
+class SessionExpired(SessionError):
+    """An offer or request is past its `expires_at` by the wallet's clock."""
+
+
+class OfferExpired(SessionExpired):
+    """The issuance offer has expired (by the wallet's clock, or the issuer said so)."""
+
+
+class RequestExpired(SessionExpired):
+    """The presentation request has expired (by the wallet's clock, or the verifier's)."""
+
+
+class SignatureInvalid(SessionError):
+    """An offer or request does not carry its issuer's or verifier's signature."""
+
+
+class IssuerNotRegistered(SessionError):
+    """The ledger holds no live registration by the issuer of that BBS key listing the
+    schema (or the issuer revoked the key): its credentials prove nothing."""
+
+
+class DeclinedByCitizen(SessionError):
+    """The citizen did not approve the grant the request needs: nothing was signed."""
+
+
+class ServiceUnreachable(SessionError):
+    """The issuer's or verifier's service could not be reached, timed out or failed (5xx
+    without a problem document)."""
+
+
+class ServiceRefused(SessionError):
+    """The service refused with a problem document: its `reason` (a stable code), `detail`
+    and HTTP `status`."""
+
+    def __init__(self, message: str, *, status: int, reason: str, detail: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+
+
+class IssuerRefused(ServiceRefused):
+    """The issuer refused the offer or the commitment (`unknown-offer`, `offer-used`, …)."""
+
+
+class VerifierRefused(ServiceRefused):
+    """The verifier refused the presentation: which `check` failed and why."""
+
+    def __init__(self, message: str, *, status: int, check: str, reason: str, detail: str) -> None:
+        super().__init__(message, status=status, reason=reason, detail=detail)
+        self.check = check
