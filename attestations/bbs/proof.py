@@ -8,9 +8,10 @@ own terms to the same Fiat-Shamir challenge:
     CoreProofVerify = octets_to_proof -> proof_verify_init -> proof_challenge_calculate
                       -> compare challenges -> pairing check
 
-`proof_challenge_calculate` takes, beyond the draft's inputs, `extra_points`: G1 points an
-extension appends after `domain` (and before the presentation header). With none it is
-exactly the draft's challenge.
+`proof_challenge_calculate` takes, beyond the draft's inputs, `extra_points` (G1 points an
+extension appends after `domain`) and `extra_octets` (bytes appended after those points,
+length-prefixed), both before the presentation header. With neither it is exactly the
+draft's challenge.
 """
 
 from __future__ import annotations
@@ -114,8 +115,10 @@ def proof_challenge_calculate(
     *,
     suite: Ciphersuite = SHA256,
     extra_points: Sequence[G1] = (),
+    extra_octets: bytes = b"",
 ) -> int:
-    """§3.7.4 ProofChallengeCalculate, plus an extension's `extra_points` after `domain`."""
+    """§3.7.4 ProofChallengeCalculate, plus an extension's `extra_points` after `domain` and
+    then, when not empty, I2OSP(len(extra_octets), 8) || extra_octets."""
     if len(disclosed_messages) != len(disclosed_indexes):
         raise ValueError("ProofChallengeCalculate: one disclosed message per index")
     c_octs = [i2osp(len(disclosed_indexes), 8)]
@@ -125,6 +128,8 @@ def proof_challenge_calculate(
     c_octs += [p.to_bytes() for p in (abar, bbar, d, t1, t2)]
     c_octs.append(scalar_octets(domain))
     c_octs += [p.to_bytes() for p in extra_points]
+    if extra_octets:
+        c_octs += [i2osp(len(extra_octets), 8), bytes(extra_octets)]
     c_octs += [i2osp(len(ph), 8), bytes(ph)]
     return hash_to_scalar(b"".join(c_octs), api_id + b"H2S_", suite)
 

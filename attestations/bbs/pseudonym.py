@@ -13,6 +13,13 @@ proof reveals the pseudonym P_v = s * B_v and proves that P_v uses the signed `s
 - the verifier recomputes U = B_v * m^_s - P_v * c from the response m^_s already in the BBS
   proof. A pseudonym with another `s`, or under another base, changes U and the challenge.
 
+Hooks for proofs about other hidden messages (attestations.predicates links a Pedersen
+commitment to a hidden message this way): the prover may fix the blinding m~_j of chosen
+undisclosed messages (`blindings`) and append its own `extra_points` and `extra_octets`
+to the challenge after (P_v, B_v, U); the verifier passes the same extras, recomputed from
+the decoded proof's challenge and responses (it may pass that decoded `Proof` instead of
+octets so as to decode once).
+
 The proof octets have exactly the BBS proof layout (§4.2.4.4); the pseudonym travels
 beside them as a 48-byte compressed point. Deviations from the draft: the base point comes
 from the caller (the draft hashes a context id itself), the prover secret is an ordinary
@@ -22,7 +29,7 @@ keeps the base draft's dst, and there is one pseudonym per proof.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from attestations.bbs.core import check_api_id
 from attestations.bbs.proof import (
@@ -32,7 +39,12 @@ from attestations.bbs.proof import (
     proof_verify_init,
     undisclosed_indexes,
 )
-from attestations.bbs.serialization import octets_to_proof, octets_to_pubkey, octets_to_signature
+from attestations.bbs.serialization import (
+    Proof,
+    octets_to_proof,
+    octets_to_pubkey,
+    octets_to_signature,
+)
 from attestations.bbs.suites import SHA256, Ciphersuite
 from attestations.bbs.utilities import (
     Generators,
@@ -67,11 +79,16 @@ def proof_gen_with_pseudonym(
     generators: Generators | Sequence[G1] | None = None,
     suite: Ciphersuite = SHA256,
     rng: RandomScalars = calculate_random_scalars,
+    blindings: Mapping[int, int] | None = None,
+    extra_points: Sequence[G1] = (),
+    extra_octets: bytes = b"",
 ) -> tuple[bytes, bytes]:
     """CoreProofGen extended with P_v = messages[secret_index] * base: (proof, pseudonym).
 
     `generators` defaults to create_generators(L + 1, api_id); a blindly issued signature
-    passes `blind.signature_generators(...)` instead.
+    passes `blind.signature_generators(...)` instead. `blindings` maps undisclosed indexes
+    to the m~ the proof must use for them (fresh uniform scalars, or the proof is not
+    zero-knowledge); `extra_points` and `extra_octets` go into the challenge.
     """
     check_api_id(api_id, suite)
     if generators is None:
@@ -82,11 +99,14 @@ def proof_gen_with_pseudonym(
         raise ValueError("proof_gen_with_pseudonym: the secret must be an undisclosed message")
     pseudonym = calculate_pseudonym(messages[secret_index], base)
     random_scalars = list(rng(5 + len(hidden)))
+    for j, m_tilde in (blindings or {}).items():
+        if j not in hidden:
+            raise ValueError("proof_gen_with_pseudonym: a blinding for a disclosed message")
+        random_scalars[5 + hidden.index(j)] = check_scalar(m_tilde)
     init_res = proof_init(
         pk, sig, generators, random_scalars, header, messages, hidden, api_id, suite=suite
     )
-    m_tilde = random_scalars[5 + hidden.index(secret_index)]
-    u = base * check_scalar(m_tilde)
+    u = base * random_scalars[5 + hidden.index(secret_index)]
     challenge = proof_challenge_calculate(
         init_res,
         [messages[i] for i in disclosed_indexes],
@@ -94,7 +114,8 @@ def proof_gen_with_pseudonym(
         presentation_header,
         api_id,
         suite=suite,
-        extra_points=(pseudonym, base, u),
+        extra_points=(pseudonym, base, u, *extra_points),
+        extra_octets=extra_octets,
     )
     undisclosed = [messages[j] for j in hidden]
     proof = proof_finalize(init_res, challenge, sig.e, random_scalars, undisclosed)
@@ -103,7 +124,7 @@ def proof_gen_with_pseudonym(
 
 def proof_verify_with_pseudonym(
     pk: bytes,
-    proof: bytes,
+    proof: bytes | Proof,
     pseudonym: bytes,
     header: bytes,
     presentation_header: bytes,
@@ -115,15 +136,18 @@ def proof_verify_with_pseudonym(
     api_id: bytes,
     generators: Generators | Sequence[G1] | None = None,
     suite: Ciphersuite = SHA256,
+    extra_points: Sequence[G1] = (),
+    extra_octets: bytes = b"",
 ) -> bool:
     """CoreProofVerify extended with the pseudonym check; False for any invalid input.
 
     `generators` defaults to create_generators(U + R + 1, api_id), U read from the proof.
+    `extra_points` and `extra_octets` must be what the prover put into the challenge.
     """
     check_api_id(api_id, suite)
     try:
         # 1. Decode the proof, W and P_v (not the identity); the base must not be either.
-        decoded = octets_to_proof(proof, suite)
+        decoded = proof if isinstance(proof, Proof) else octets_to_proof(proof, suite)
         w = octets_to_pubkey(pk, suite)
         p_v = suite.curve.g1_from_bytes(bytes(pseudonym))
         if p_v.is_identity() or base.is_identity():
@@ -156,7 +180,8 @@ def proof_verify_with_pseudonym(
             presentation_header,
             api_id,
             suite=suite,
-            extra_points=(p_v, base, u),
+            extra_points=(p_v, base, u, *extra_points),
+            extra_octets=extra_octets,
         )
         if challenge != decoded.challenge:
             return False

@@ -19,6 +19,9 @@ The safe layer over `attestations.bbs`: no suite, api_id, generator or index to 
     >>> shown.pseudonym == secret.pseudonym("bikes")
     True
 
+Predicates on undisclosed attributes (`Range`, `Member`, from `attestations.predicates`)
+go to `present(..., predicates=[...])` and `verify_presentation(..., predicates=[...])`.
+
 Errors: `DecodeError` for anything that does not parse canonically; `InvalidProof` for a
 presentation or commitment proof that does not verify (never saying why);
 `InvalidSignature` for an issuance response whose signature does not verify.
@@ -35,6 +38,7 @@ from attestations.credentials.issuance import (
 )
 from attestations.credentials.keys import HolderSecret, IssuerKey, IssuerPublicKey
 from attestations.credentials.presentation import Presentation, present, verify_presentation
+from attestations.predicates import Member, Range
 
 __all__ = [
     "Credential",
@@ -44,7 +48,9 @@ __all__ = [
     "IssuanceState",
     "IssuerKey",
     "IssuerPublicKey",
+    "Member",
     "Presentation",
+    "Range",
     "begin_issuance",
     "finish_issuance",
     "issue",

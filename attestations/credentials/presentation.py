@@ -10,18 +10,26 @@ Expiry is always disclosed and checked by the verifier against its own clock: a 
 is valid through its `expiry` day (UTC). Disclosing a date is a small linkability cost, so
 issuers should use coarse, shared expiry dates (e.g. the end of a month); a range
 predicate `expiry ≥ today` can replace the disclosure once predicates exist.
+
+Predicates (`attestations.predicates`: `Range`, `Member`) on undisclosed attributes are
+proven in the same presentation: a commitment to the hidden message, a Schnorr link inside
+the BBS challenge and a zero-knowledge argument on the commitment (predicates/linked.py).
+The `predicates` field is there only when there are predicates, so a presentation without
+them, and its digest, are what they were before predicates existed.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from attestations.bbs import RandomScalars, calculate_random_scalars, octets_to_proof
 from attestations.bbs.blind import signed_messages
+from attestations.bbs.proof import undisclosed_indexes
 from attestations.bbs.pseudonym import proof_gen_with_pseudonym, proof_verify_with_pseudonym
 from attestations.credentials._common import (
     API_ID,
@@ -52,6 +60,19 @@ from attestations.encoding import (
     load_canonical_json,
 )
 from attestations.errors import DecodeError, InvalidProof
+from attestations.predicates.linked import (
+    LinkedProver,
+    PredicateProof,
+    challenge_octets,
+    link_points,
+    verify_arguments,
+)
+from attestations.predicates.statements import (
+    MAX_PREDICATES,
+    Predicate,
+    check_predicates,
+    predicate_key,
+)
 from attestations.pseudonym import PSEUDONYM_BYTES, decode_pseudonym, verifier_base
 from attestations.schemas import EXPIRY, Schema, Value
 
@@ -70,20 +91,22 @@ class Presentation:
     proof: bytes
     verifier_id: str
     nonce: bytes
+    predicates: tuple[PredicateProof, ...] = ()
 
     def to_json(self) -> bytes:
-        return canonical_json(
-            {
-                "disclosed": dict(self.disclosed),
-                "issuer": b64url_encode(self.issuer.to_bytes()),
-                "nonce": b64url_encode(self.nonce),
-                "proof": b64url_encode(self.proof),
-                "pseudonym": b64url_encode(self.pseudonym),
-                "schema": self.schema_id,
-                "type": "presentation",
-                "verifier": self.verifier_id,
-            }
-        )
+        doc: dict[str, Any] = {
+            "disclosed": dict(self.disclosed),
+            "issuer": b64url_encode(self.issuer.to_bytes()),
+            "nonce": b64url_encode(self.nonce),
+            "proof": b64url_encode(self.proof),
+            "pseudonym": b64url_encode(self.pseudonym),
+            "schema": self.schema_id,
+            "type": "presentation",
+            "verifier": self.verifier_id,
+        }
+        if self.predicates:
+            doc["predicates"] = [p.to_json() for p in self.predicates]
+        return canonical_json(doc)
 
     @property
     def digest(self) -> str:
@@ -96,7 +119,9 @@ class Presentation:
         the subgroup, scalars below r, a non-identity pseudonym)."""
         what = "presentation"
         fields = ["disclosed", "issuer", "nonce", "proof", "pseudonym", "schema", "verifier"]
-        doc = open_document(load_canonical_json(data), what, fields)
+        obj = load_canonical_json(data)
+        raw_predicates = obj.pop("predicates", None) if isinstance(obj, dict) else None
+        doc = open_document(obj, what, fields)
         disclosed = check_raw_attributes(doc["disclosed"], what)
         pseudonym = get_b64(doc, "pseudonym", length=PSEUDONYM_BYTES, what=what)
         decode_pseudonym(pseudonym, backend=SUITE.curve)
@@ -108,7 +133,20 @@ class Presentation:
             raise DecodeError(f"{what}: nonce too short or verifier empty")
         issuer = IssuerPublicKey(get_b64(doc, "issuer", length=96, what=what))
         schema_id = get_str(doc, "schema", what=what)
-        return cls(schema_id, issuer, disclosed, pseudonym, proof, verifier_id, nonce)
+        predicates = () if raw_predicates is None else _predicates_from_json(raw_predicates)
+        return cls(schema_id, issuer, disclosed, pseudonym, proof, verifier_id, nonce, predicates)
+
+
+def _predicates_from_json(raw: Any) -> tuple[PredicateProof, ...]:
+    """A present `predicates` field: 1..MAX_PREDICATES proofs, sorted by statement, no
+    statement twice (so an empty list, which would be a second spelling, is refused)."""
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PREDICATES:
+        raise DecodeError(f"presentation: predicates must be a list of 1..{MAX_PREDICATES}")
+    proofs = tuple(PredicateProof.from_json(item, SUITE.curve) for item in raw)
+    keys = [predicate_key(p.predicate) for p in proofs]
+    if any(a >= b for a, b in itertools.pairwise(keys)):
+        raise DecodeError("presentation: predicates must be sorted, without repeats")
+    return proofs
 
 
 def _disclosed_indexes(schema: Schema, names: Sequence[str]) -> list[int]:
@@ -124,14 +162,29 @@ def present(
     disclose: Sequence[str],
     verifier_id: str,
     nonce: bytes,
+    predicates: Sequence[Predicate] = (),
     rng: RandomScalars = calculate_random_scalars,
 ) -> Presentation:
     """Holder: a fresh, unlinkable proof disclosing `disclose` (and always `expiry`) to
-    `verifier_id`, bound to its `nonce`, under the holder's pseudonym there."""
+    `verifier_id`, bound to its `nonce`, under the holder's pseudonym there, proving
+    `predicates` on undisclosed attributes. ValueError for a predicate that does not fit
+    the schema, is on a disclosed attribute or is false for this credential."""
     schema = credential.schema
     ph = presentation_header(verifier_id, nonce)
     indexes = _disclosed_indexes(schema, disclose)
+    wanted = check_predicates(predicates, schema)
+    if any(schema.index(p.attribute) in indexes for p in wanted):
+        raise ValueError("a predicate on a disclosed attribute (disclose it or prove it)")
     messages = signed_messages(credential.messages(), credential.prover_blind, [secret._s])
+    linked = LinkedProver(
+        wanted,
+        schema,
+        messages,
+        presentation_header=ph,
+        map_string=map_string,
+        backend=SUITE.curve,
+        rng=rng,
+    )
     proof, pseudonym = proof_gen_with_pseudonym(
         credential.issuer.to_bytes(),
         credential.signature,
@@ -145,11 +198,21 @@ def present(
         api_id=API_ID,
         suite=SUITE,
         rng=rng,
+        blindings=linked.blindings,
+        extra_points=linked.extra_points,
+        extra_octets=linked.extra_octets,
     )
     shown = {schema.names[i]: credential.values[schema.names[i]] for i in indexes}
     disclosed = attributes_to_json(schema, shown)
     return Presentation(
-        schema.schema_id, credential.issuer, disclosed, pseudonym, proof, verifier_id, nonce
+        schema.schema_id,
+        credential.issuer,
+        disclosed,
+        pseudonym,
+        proof,
+        verifier_id,
+        nonce,
+        linked.finish(proof),
     )
 
 
@@ -161,11 +224,14 @@ def verify_presentation(
     verifier_id: str,
     nonce: bytes,
     now: datetime.datetime | None = None,
+    predicates: Sequence[Predicate] = (),
 ) -> dict[str, Value]:
     """Verifier: the disclosed attributes, typed and in schema order, if `presentation` is a
-    valid, unexpired proof for this issuer, schema, verifier and nonce. Raises
-    `DecodeError` for malformed disclosed values and `InvalidProof` for anything else."""
+    valid, unexpired proof for this issuer, schema, verifier and nonce that proves exactly
+    `predicates`. Raises `DecodeError` for malformed disclosed values and `InvalidProof`
+    for anything else; ValueError for `predicates` that do not fit the schema."""
     check_context(verifier_id, nonce)
+    wanted = check_predicates(predicates, schema)
     # 1. Context: the presentation names this schema, issuer, verifier and nonce.
     same = (
         presentation.schema_id == schema.schema_id
@@ -180,13 +246,35 @@ def verify_presentation(
     if EXPIRY not in values:
         raise InvalidProof("presentation does not verify")
     indexes = [schema.index(n) for n in values]
-    # 3. The BBS proof with the pseudonym under B_v, header and presentation header.
+    # 3. Predicates: exactly those asked for, none on a disclosed attribute, every
+    #    argument valid; their links enter the BBS challenge below.
+    proven = presentation.predicates
+    ph = presentation_header(verifier_id, nonce)
+    if [p.predicate for p in proven] != list(wanted) or any(p.attribute in values for p in wanted):
+        raise InvalidProof("presentation does not verify")
+    if not verify_arguments(
+        proven, schema, presentation_header=ph, map_string=map_string, backend=SUITE.curve
+    ):
+        raise InvalidProof("presentation does not verify")
+    try:
+        decoded = octets_to_proof(presentation.proof, SUITE)
+        hidden = undisclosed_indexes(indexes, len(decoded.commitments) + len(indexes))
+        links = link_points(
+            proven,
+            schema,
+            responses=dict(zip(hidden, decoded.commitments, strict=True)),
+            challenge=decoded.challenge,
+            backend=SUITE.curve,
+        )
+    except (DecodeError, KeyError):
+        raise InvalidProof("presentation does not verify") from None
+    # 4. The BBS proof with the pseudonym under B_v, header and presentation header.
     ok = proof_verify_with_pseudonym(
         issuer.to_bytes(),
-        presentation.proof,
+        decoded,
         presentation.pseudonym,
         credential_header(schema),
-        presentation_header(verifier_id, nonce),
+        ph,
         [schema.to_message(n, v, map_string) for n, v in values.items()],
         indexes,
         generators=generators(schema),
@@ -194,10 +282,12 @@ def verify_presentation(
         base=verifier_base(verifier_id, backend=SUITE.curve),
         api_id=API_ID,
         suite=SUITE,
+        extra_points=links,
+        extra_octets=challenge_octets([(p.predicate, p.proof) for p in proven]),
     )
     if not ok:
         raise InvalidProof("presentation does not verify")
-    # 4. Expiry: valid through the expiry day (UTC).
+    # 5. Expiry: valid through the expiry day (UTC).
     if cast(datetime.date, values[EXPIRY]) < today_utc(now):
         raise InvalidProof("presentation: the credential has expired")
     return values
