@@ -8,7 +8,8 @@ The wallet's family (`wallet.errors`): a wrong passphrase, a damaged or newer va
 vault that exists (or does not), an unknown record are 2; a vault locked by another
 process or replaced under us is 3 (try again); a refused issuance, receipt or a ledger
 that showed two trees is 1. The policies' family: a malformed or expired document is 2,
-a signature that does not verify is 1.
+a signature that does not verify is 1. The session services' (`mobile_api.errors`): an
+unusable setting or home file is 2, a service that cannot be reached is 3, a refusal is 1.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from ledger.audit import AuditInputError
 from ledger.client import LedgerUnavailable
 from ledger.errors import LedgerError, MalformedNote, NotFound
 from ledger.settings import SettingsError
+from mobile_api.errors import ServiceUnavailable, SessionError
+from mobile_api.errors import SettingsError as SessionSettingsError
 from policies.errors import DocumentError, PolicyError, RequestExpired
 from wallet.errors import NotFound as WalletNotFound
 from wallet.errors import (
@@ -59,8 +62,10 @@ def _exit_code(error: Exception) -> int:
         return EXIT_BAD_INPUT
     if isinstance(error, AuditInputError):
         return EXIT_BAD_INPUT
-    if isinstance(error, LedgerUnavailable):
+    if isinstance(error, LedgerUnavailable | ServiceUnavailable):
         return EXIT_UNAVAILABLE
+    if isinstance(error, SessionSettingsError):
+        return EXIT_BAD_INPUT
     return EXIT_CHECK_FAILED
 
 
@@ -69,7 +74,7 @@ def reported() -> Iterator[None]:
     """Turn a library error into `error: …` on stderr and a meaningful exit code."""
     try:
         yield
-    except (AttestationError, LedgerError, WalletError, PolicyError) as error:
+    except (AttestationError, LedgerError, WalletError, PolicyError, SessionError) as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(_exit_code(error)) from None
 

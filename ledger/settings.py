@@ -107,14 +107,21 @@ def load(**overrides: Any) -> LedgerSettings:
     try:
         return LedgerSettings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False):
-            name = ".".join(str(part) for part in error["loc"]) or "settings"
-            upper = "CARTERA_HOME" if name == "home" else name.upper()
-            variable = upper if upper.startswith("CARTERA_") else f"CARTERA_LEDGER_{upper}"
-            message = error.get("ctx", {}).get("error", error["msg"])
-            problems.append(f"{variable}: {message}")
+        problems = settings_problems(exc, prefix="CARTERA_LEDGER_")
         raise SettingsError("invalid ledger settings: " + "; ".join(problems)) from None
+
+
+def settings_problems(error: ValidationError, *, prefix: str) -> list[str]:
+    """One `VARIABLE: message` line per problem pydantic found in a settings class whose
+    fields are read from `prefix` + FIELD (and `home` from CARTERA_HOME)."""
+    problems = []
+    for found in error.errors(include_url=False):
+        name = ".".join(str(part) for part in found["loc"]) or "settings"
+        upper = "CARTERA_HOME" if name == "home" else name.upper()
+        variable = upper if upper.startswith("CARTERA_") else f"{prefix}{upper}"
+        message = found.get("ctx", {}).get("error", found["msg"])
+        problems.append(f"{variable}: {message}")
+    return problems
 
 
 def operator_key(settings: LedgerSettings) -> SignerKey:
