@@ -13,6 +13,7 @@ never leave this module: a service that cannot be reached, times out or answers 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from mobile_api.errors import ServiceRefused, ServiceUnavailable, SettingsError
 from mobile_api.files import read_private
 from mobile_api.home import admin_key_path
 from mobile_api.settings import SessionSettings
+from policies import Predicate
 
 __all__ = ["AdminClient", "admin_key"]
 
@@ -89,10 +91,12 @@ class AdminClient:
         attributes: list[str],
         *,
         purpose: str,
+        predicates: Sequence[Predicate] = (),
         trusted_issuers: list[str] | None = None,
         ttl_seconds: int | None = None,
     ) -> models.RequestCreated:
         body = {"schema": schema, "attributes": attributes, "purpose": purpose,
+                "predicates": [p.to_json_dict() for p in predicates],
                 "trusted_issuers": trusted_issuers, "ttl_seconds": ttl_seconds}  # fmt: skip
         return self._call("POST", "/v1/verifier/requests", models.RequestCreated, body)
 

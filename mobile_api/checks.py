@@ -20,11 +20,15 @@ step is blocking (HTTP to the ledger, pairings): callers run this off the event 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from attestations.credentials import IssuerPublicKey, Presentation, verify_presentation
 from attestations.errors import AttestationError
+from attestations.predicates import Predicate as ZkPredicate
+from attestations.predicates import predicate_from_json
+from attestations.predicates.statements import check_predicates, predicate_key
 from attestations.schemas import EXPIRY, Schema, Value
 from ledger.client import GrantView, LedgerClient
 from ledger.errors import LedgerError, NotFound
@@ -32,6 +36,7 @@ from ledger.rules import Reason, Rejected
 from mobile_api.home import VerifierIdentity
 from mobile_api.problems import Refused, ledger_refusal
 from policies import (
+    Predicate,
     PresentationRequest,
     PresentationResponse,
     Problem,
@@ -39,7 +44,7 @@ from policies import (
     sign_access_record,
 )
 
-__all__ = ["Verified", "check_answer"]
+__all__ = ["Verified", "check_answer", "zk_predicates"]
 
 # Decision problems, most telling first, and the reason each is reported as.
 _CONSENT_REASONS = (
@@ -97,6 +102,16 @@ def check_answer(
     return Verified(disclosed, schema, grant.id, receipt.index, receipt.checkpoint.size)
 
 
+def zk_predicates(predicates: Iterable[Predicate], schema: Schema) -> tuple[ZkPredicate, ...]:
+    """A request's predicates as `attestations.predicates` statements, checked against
+    `schema` and sorted; `ValueError` saying why one does not fit."""
+    try:
+        converted = [predicate_from_json(p.to_json_dict()) for p in predicates]
+        return check_predicates(converted, schema)
+    except (AttestationError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _issuer(
     ledger: LedgerClient,
     request: PresentationRequest,
@@ -151,6 +166,14 @@ def _presentation(
         return Refused(403, reason, detail, check="presentation")
 
     invalid = refuse("invalid-presentation", "the presentation does not verify")
+    asked = zk_predicates(request.predicates, schema)
+    proven = {predicate_key(p.predicate) for p in shown.predicates}
+    missing_proofs = [p for p in asked if predicate_key(p) not in proven]
+    if missing_proofs:
+        named = ", ".join(f"{p.attribute} {p.op}" for p in missing_proofs)
+        raise refuse("missing-attributes", f"not proven: {named}")
+    if len(proven) != len(asked):
+        raise invalid  # proofs of predicates nobody asked for
     try:
         expiry = schema.value_from_json(EXPIRY, shown.disclosed.get(EXPIRY))
     except AttestationError:
@@ -163,7 +186,13 @@ def _presentation(
     at = datetime.combine(expiry, time(12), tzinfo=UTC) if expired else now
     try:
         values = verify_presentation(
-            shown, key, schema, verifier_id=identity.key.did, nonce=request.nonce, now=at
+            shown,
+            key,
+            schema,
+            verifier_id=identity.key.did,
+            nonce=request.nonce,
+            now=at,
+            predicates=asked,
         )
     except AttestationError:
         raise invalid from None

@@ -70,7 +70,7 @@ class RequestCreate(_Closed):
     schema_ref: str = Field(alias="schema", max_length=80, description="schema name or id")
     attributes: list[str] = Field(max_length=64)
     predicates: list[Predicate] = Field(
-        default_factory=list, max_length=32, description="not yet verifiable: must be empty"
+        default_factory=list, max_length=32, description="proven in zero knowledge"
     )
     purpose: Purpose
     trusted_issuers: list[str] | None = Field(

@@ -21,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from attestations.encoding import b64url_encode
-from attestations.schemas import Schema
+from attestations.schemas import EXPIRY, Schema
 from ledger.client import LedgerClient
 from ledger.errors import LedgerError, NotFound
 from mobile_api import models
-from mobile_api.checks import check_answer
+from mobile_api.checks import check_answer, zk_predicates
 from mobile_api.home import VerifierIdentity
 from mobile_api.problems import Refused, ledger_refusal
 from mobile_api.qr import qr_codes
@@ -71,8 +71,6 @@ def create_request(
     now: datetime,
 ) -> models.RequestCreated:
     """Sign and store a request for `body` (its schema resolved on the ledger)."""
-    if body.predicates:
-        raise Refused(400, "unsupported-predicates", "predicates cannot be verified yet")
     if body.purpose not in identity.purposes:
         listed = ", ".join(identity.purposes)
         raise Refused(400, "invalid-purpose", f"this verifier registered the purposes {listed}")
@@ -86,15 +84,23 @@ def create_request(
             raise Refused(400, "invalid-request", f"trusted_issuers: {exc}") from None
     schema = _resolve_schema(ledger, trusted, body.schema_ref)
     unknown = sorted(set(body.attributes) - set(schema.names))
-    if unknown or not body.attributes:
+    if unknown or not (body.attributes or body.predicates):
         detail = f"schema {schema.name!r} has {list(schema.names)}; asked for {body.attributes}"
         raise Refused(400, "invalid-attributes", detail)
+    try:
+        zk_predicates(body.predicates, schema)
+    except ValueError as exc:
+        raise Refused(400, "invalid-predicates", str(exc)) from None
+    if {p.attribute for p in body.predicates} & {*body.attributes, EXPIRY}:
+        detail = "a predicate on an attribute that is disclosed (ask for one or the other)"
+        raise Refused(400, "invalid-predicates", detail)
     request_id, ttl = (
         b64url_encode(os.urandom(32)),
         body.ttl_seconds or settings.request_ttl_seconds,
     )
     signed = sign_request(
-        identity.key, schema=schema.schema_id, attributes=body.attributes, predicates=[],
+        identity.key, schema=schema.schema_id, attributes=body.attributes,
+        predicates=body.predicates,
         purpose=body.purpose, nonce=os.urandom(32), trusted_issuers=trusted, created_at=now,
         expires_at=now + timedelta(seconds=ttl),
         response_uri=f"{settings.base_url}/v1/requests/{request_id}/response",

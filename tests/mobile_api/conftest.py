@@ -37,8 +37,9 @@ def issuer(tmp_path: Path, ledger: Ledger) -> Iterator[Party]:
 
 @pytest.fixture
 def verifier(tmp_path: Path, ledger: Ledger, issuer: Party) -> Iterator[Party]:
-    with running("verifier", tmp_path / "verifier-home", ledger.url,
-                 trusted_issuers=[issuer.did]) as party:  # fmt: skip
+    with running(
+        "verifier", tmp_path / "verifier-home", ledger.url, trusted_issuers=[issuer.did]
+    ) as party:
         yield party
 
 

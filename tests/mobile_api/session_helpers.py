@@ -150,25 +150,30 @@ class Party:
 
 
 @contextmanager
-def running(role: str, home: Path, ledger_url: str, *, database_url: str | None = None,
-            **options: Any) -> Iterator[Party]:  # fmt: skip
+def running(
+    role: str, home: Path, ledger_url: str, *, database_url: str | None = None, **options: Any
+) -> Iterator[Party]:
     """Init a home for `role` and serve it against the ledger at `ledger_url`.
     `options`: settings, then `name`, `purposes`, `trusted_issuers` for `init_*`."""
     port = free_port()
     init = {k: options.pop(k) for k in ("name", "purposes", "trusted_issuers") if k in options}
-    settings = load(role=role, home=home, port=port, ledger_url=ledger_url,
-                    database_url=database_url, **options)  # fmt: skip
+    settings = load(
+        role=role, home=home, port=port, ledger_url=ledger_url, database_url=database_url, **options
+    )
     identity: IssuerIdentity | VerifierIdentity
     if role == "issuer":
-        identity, key = init_issuer(settings, name=init.get("name", "Padró de Barcelona"),
-                                    schemas=[RESIDENT], now=now())  # fmt: skip
+        identity, key = init_issuer(
+            settings, name=init.get("name", "Padró de Barcelona"), schemas=[RESIDENT], now=now()
+        )
     else:
         identity, key = init_verifier(
-            settings, name=init.get("name", "Bicing"),
+            settings,
+            name=init.get("name", "Bicing"),
             purposes=init.get("purposes", [Purpose.SERVICE_PROVISION]),
-            contact="dpo@bicing.example", trusted_issuers=init.get("trusted_issuers", []),
+            contact="dpo@bicing.example",
+            trusted_issuers=init.get("trusted_issuers", []),
             now=now(),
-        )  # fmt: skip
+        )
     clock = Clock()
     with serve(create_app(settings, clock=clock), port) as url:
         yield Party(settings, identity, key, url, clock)
@@ -222,14 +227,22 @@ def grant(
 
 
 def present(
-    wallet: Wallet, credential: str, request: PresentationRequest, *, issuer: str, grant_id: str,
-    disclose: list[str] | None = None, verifier_id: str | None = None,
-) -> httpx.Response:  # fmt: skip
+    wallet: Wallet,
+    credential: str,
+    request: PresentationRequest,
+    *,
+    issuer: str,
+    grant_id: str,
+    disclose: list[str] | None = None,
+    verifier_id: str | None = None,
+) -> httpx.Response:
     """Answer `request` with a presentation of `credential`; the verifier's HTTP answer."""
     shown = wallet.present(
-        credential, disclose=request.attributes if disclose is None else disclose,
-        verifier_id=verifier_id or request.verifier, nonce=request.nonce,
-    )  # fmt: skip
+        credential,
+        disclose=request.attributes if disclose is None else disclose,
+        verifier_id=verifier_id or request.verifier,
+        nonce=request.nonce,
+    )
     body = build_response(issuer=issuer, grant=grant_id, presentation=shown).to_json()
     assert request.response_uri is not None
     return httpx.post(request.response_uri, content=body, headers=JSON)
