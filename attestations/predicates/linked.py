@@ -40,7 +40,14 @@ from attestations.predicates.relations import bit_count, relation, witness
 from attestations.predicates.statements import Predicate, predicate_from_json, predicate_key
 from attestations.schemas import Schema, StringMapper
 
-__all__ = ["LinkedProver", "PredicateProof", "challenge_octets", "link_points", "verify_arguments"]
+__all__ = [
+    "LinkedProver",
+    "PredicateProof",
+    "argument_context",
+    "challenge_octets",
+    "link_points",
+    "verify_arguments",
+]
 
 _FIELDS = ("commitment", "proof", "response")
 
@@ -84,7 +91,8 @@ class PredicateProof:
         return cls(predicate, commitment, response, proof)
 
 
-def _context(presentation_header: bytes, predicate: Predicate) -> bytes:
+def argument_context(presentation_header: bytes, predicate: Predicate) -> bytes:
+    """What the argument's transcript starts from: I2OSP(len(ph), 8) ‖ ph ‖ statement."""
     statement = predicate_key(predicate)
     return i2osp(len(presentation_header), 8) + presentation_header + statement
 
@@ -129,7 +137,7 @@ class LinkedProver:
             gamma, gamma_t, *random_scalars = rng(2 + 4 + 2 * rel.bits)
             v = backend.g1_msm([gens.g, gens.h], [messages[j], gamma])
             u = backend.g1_msm([gens.g, gens.h], [self.blindings[j], gamma_t])
-            context = _context(presentation_header, predicate)
+            context = argument_context(presentation_header, predicate)
             proof = prove(
                 rel, bits, gamma, v, context, random_scalars=random_scalars, backend=backend
             )
@@ -162,7 +170,7 @@ def verify_arguments(
             relation(p.predicate, schema, map_string),
             p.proof,
             p.commitment,
-            _context(presentation_header, p.predicate),
+            argument_context(presentation_header, p.predicate),
             backend=backend,
         )
         for p in proofs
