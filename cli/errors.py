@@ -7,9 +7,11 @@ be reached or answered with an error.
 The wallet's family (`wallet.errors`): a wrong passphrase, a damaged or newer vault, a
 vault that exists (or does not), an unknown record are 2; a vault locked by another
 process or replaced under us is 3 (try again); a refused issuance, receipt or a ledger
-that showed two trees is 1. The policies' family: a malformed or expired document is 2,
-a signature that does not verify is 1. The session services' (`mobile_api.errors`): an
-unusable setting or home file is 2, a service that cannot be reached is 3, a refusal is 1.
+that showed two trees is 1; in a session, an expired offer or request, or one the wallet
+cannot answer as asked, is 2, a service it cannot reach 3, a refusal 1. The policies'
+family: a malformed or expired document is 2, a signature that does not verify is 1. The
+session services' (`mobile_api.errors`): an unusable setting or home file is 2, a service
+that cannot be reached is 3, a refusal is 1.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from mobile_api.errors import SettingsError as SessionSettingsError
 from policies.errors import DocumentError, PolicyError, RequestExpired
 from wallet.errors import NotFound as WalletNotFound
 from wallet.errors import (
+    ServiceUnreachable,
+    SessionExpired,
     UnsupportedFormat,
+    UnsupportedRequest,
     VaultCorrupted,
     VaultExists,
     VaultLocked,
@@ -49,7 +54,13 @@ T = TypeVar("T")
 
 
 _WALLET_BAD_INPUT = (
-    WrongPassphrase | VaultCorrupted | UnsupportedFormat | VaultExists | WalletNotFound
+    WrongPassphrase
+    | VaultCorrupted
+    | UnsupportedFormat
+    | VaultExists
+    | WalletNotFound
+    | SessionExpired
+    | UnsupportedRequest
 )
 
 
@@ -62,7 +73,7 @@ def _exit_code(error: Exception) -> int:
         return EXIT_BAD_INPUT
     if isinstance(error, AuditInputError):
         return EXIT_BAD_INPUT
-    if isinstance(error, LedgerUnavailable | ServiceUnavailable):
+    if isinstance(error, LedgerUnavailable | ServiceUnavailable | ServiceUnreachable):
         return EXIT_UNAVAILABLE
     if isinstance(error, SessionSettingsError):
         return EXIT_BAD_INPUT

@@ -15,6 +15,7 @@ __all__ = [
     "IssuanceRejected",
     "IssuerNotRegistered",
     "IssuerRefused",
+    "NoSuitableCredential",
     "NotFound",
     "OfferExpired",
     "RequestExpired",
@@ -24,6 +25,7 @@ __all__ = [
     "SessionExpired",
     "SignatureInvalid",
     "UnsupportedFormat",
+    "UnsupportedRequest",
     "VaultCorrupted",
     "VaultExists",
     "VaultLocked",
@@ -115,6 +117,16 @@ class SignatureInvalid(SessionError):
 class IssuerNotRegistered(SessionError):
     """The ledger holds no live registration by the issuer of that BBS key listing the
     schema (or the issuer revoked the key): its credentials prove nothing."""
+
+
+class NoSuitableCredential(SessionError):
+    """The wallet holds no live credential of the requested schema from an issuer that the
+    request trusts and the ledger shows registered."""
+
+
+class UnsupportedRequest(SessionError):
+    """The request asks for something this wallet cannot answer as asked: an attribute
+    the schema lacks, a predicate (no predicate proofs yet), or no `response_uri`."""
 
 
 class DeclinedByCitizen(SessionError):
