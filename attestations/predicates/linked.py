@@ -80,7 +80,10 @@ class PredicateProof:
         missing = [k for k in _FIELDS if k not in obj]
         if missing:
             raise DecodeError(f"{what}: missing field {missing[0]!r}")
-        commitment = backend.g1_from_bytes(get_b64(obj, "commitment", length=48, what=what))
+        try:
+            commitment = backend.g1_from_bytes(get_b64(obj, "commitment", length=48, what=what))
+        except DecodeError as exc:
+            raise DecodeError(f"{what}: commitment: {exc}") from exc
         if commitment.is_identity():
             raise DecodeError(f"{what}: commitment is the identity")
         response = os2ip(get_b64(obj, "response", length=32, what=what))
