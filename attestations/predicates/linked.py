@@ -80,8 +80,9 @@ class PredicateProof:
         missing = [k for k in _FIELDS if k not in obj]
         if missing:
             raise DecodeError(f"{what}: missing field {missing[0]!r}")
+        raw_commitment = get_b64(obj, "commitment", length=48, what=what)
         try:
-            commitment = backend.g1_from_bytes(get_b64(obj, "commitment", length=48, what=what))
+            commitment = backend.g1_from_bytes(raw_commitment)
         except DecodeError as exc:
             raise DecodeError(f"{what}: commitment: {exc}") from exc
         if commitment.is_identity():
