@@ -61,13 +61,15 @@ def now() -> datetime.datetime:
 
 
 class Clock:
-    """A service's clock: the real time, moved by `advance` (whole seconds, UTC)."""
+    """A service's clock: the real time (or, `frozen`, the time it was made), moved by
+    `advance` (whole seconds, UTC)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, frozen: bool = False) -> None:
         self.offset = datetime.timedelta()
+        self.frozen_at = now() if frozen else None
 
     def __call__(self) -> datetime.datetime:
-        return now() + self.offset
+        return (self.frozen_at or now()) + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += datetime.timedelta(seconds=seconds)
@@ -151,7 +153,13 @@ class Party:
 
 @contextmanager
 def running(
-    role: str, home: Path, ledger_url: str, *, database_url: str | None = None, **options: Any
+    role: str,
+    home: Path,
+    ledger_url: str,
+    *,
+    database_url: str | None = None,
+    clock: Clock | None = None,
+    **options: Any,
 ) -> Iterator[Party]:
     """Init a home for `role` and serve it against the ledger at `ledger_url`.
     `options`: settings, then `name`, `purposes`, `trusted_issuers` for `init_*`."""
@@ -174,7 +182,7 @@ def running(
             trusted_issuers=init.get("trusted_issuers", []),
             now=now(),
         )
-    clock = Clock()
+    clock = clock or Clock()
     with serve(create_app(settings, clock=clock), port) as url:
         yield Party(settings, identity, key, url, clock)
 
