@@ -11,6 +11,8 @@ from cli.consent import app as consent_app
 from cli.credential import app as credential_app
 from cli.demo import demo
 from cli.ledger import app as ledger_app
+from cli.present import EXIT_CODES as PRESENT_EXIT_CODES
+from cli.present import present
 from cli.wallet import app as wallet_app
 
 app = typer.Typer(
@@ -37,4 +39,5 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(credential_app, name="credential")
 app.add_typer(consent_app, name="consent")
+app.command("present", epilog=PRESENT_EXIT_CODES)(present)
 app.add_typer(audit_app, name="audit")

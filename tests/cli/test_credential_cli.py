@@ -1,5 +1,6 @@
 """`cartera credential list|show` on a real vault holding blindly issued credentials:
-typed values, expiry, issuer, `--json` shapes, prefixes, and failures as one line."""
+typed values, expiry, issuer, `--json` shapes, prefixes, and failures as one line; and
+`cartera credential receive` answering offers of the real issuer service (`cli.stage`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,11 @@ from attestations.credentials import IssuerKey, issue
 from attestations.encoding import b64url_encode
 from attestations.schemas import Value
 from cli.main import app
+from cli.stage import World, stage
+from tests.e2e.story import new_offer, offer_status
+from tests.ledger.http_helpers import free_port
 from tests.wallet.wallet_helpers import SCHEMA, VALUES
-from wallet import KdfParams, StoredCredential, Wallet, create
+from wallet import KdfParams, StoredCredential, Wallet, create, unlock
 
 CARTERA = Path(sys.executable).with_name("cartera")
 PASSPHRASE = "correct horse battery staple"
@@ -78,7 +83,7 @@ def one_line_error(result: Result, code: int, *words: str) -> None:
         assert word in lines[0]
 
 
-@pytest.mark.parametrize("command", [[], ["list"], ["show"]])
+@pytest.mark.parametrize("command", [[], ["list"], ["show"], ["receive"]])
 def test_help_documents_exit_codes(command: list[str]) -> None:
     result = runner.invoke(app, ["credential", *command, "--help"])
     assert result.exit_code == 0
@@ -197,3 +202,72 @@ def test_installed_cartera_credential_in_a_subprocess(
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert missing.returncode == 2 and missing.stderr.startswith("error: no credentials match")
+
+
+# -- receive (the real issuer, ledger and verifier on loopback) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with stage(tmp_path_factory.mktemp("stage")) as running:
+        yield running
+
+
+def receiving(world: World, home: Path, *args: str, **env: str) -> Result:
+    create(home / "wallet", PASSPHRASE, kdf=KdfParams.INTERACTIVE).close()
+    ledger = {"CARTERA_LEDGER_URL": world.ledger_url, "CARTERA_LEDGER_LOG_KEY": world.ledger_key}
+    return run(home, "receive", *args, **{**ledger, **env})
+
+
+def test_receive(world: World, home: Path) -> None:
+    offer = new_offer(world)
+    result = receiving(world, home, offer.url, "--label", "padró")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert (
+        f"received from Ajuntament de Barcelona: Padró Municipal d'Habitants ({world.issuer.did})"
+        in out
+    )
+    assert "padró" in out and "Gràcia" in out and "family_name" in out
+    assert offer_status(world, offer) == "used"
+    with unlock(home / "wallet", PASSPHRASE) as wallet:
+        (stored,) = wallet.credentials.all()
+        assert stored.label == "padró" and stored.attributes["postcode"] == 8012
+
+
+def test_receive_json(world: World, home: Path) -> None:
+    result = receiving(world, home, new_offer(world).url, "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["schema"]["name"] == "resident" and shown["expired"] is False
+    values = {a["name"]: a["value"] for a in shown["attributes"]}
+    assert values["birthdate"] == "1990-03-14" and values["given_name"] == "Núria"
+
+
+def test_receive_refusals(world: World, home: Path, tmp_path: Path) -> None:
+    offer = new_offer(world)
+    assert receiving(world, home, offer.url).exit_code == 0
+    again = run(home, "receive", offer.url, CARTERA_LEDGER_URL=world.ledger_url,
+                CARTERA_LEDGER_LOG_KEY=world.ledger_key)  # fmt: skip
+    one_line_error(again, 1, "offer-used")
+    unknown = f"{world.issuer.url}/v1/offers/{'A' * 43}"
+    one_line_error(receiving(world, tmp_path / "b", unknown), 1, "unknown-offer")
+    down = f"http://127.0.0.1:{free_port()}"
+    one_line_error(receiving(world, tmp_path / "c", f"{down}/v1/offers/x"), 3, down)
+    other = new_offer(world)
+    one_line_error(receiving(world, tmp_path / "d", other.url, "--ledger", down), 3, down)
+    assert offer_status(world, other) == "pending"  # nothing sent before the ledger check
+
+
+def test_installed_cartera_credential_receive_in_a_subprocess(world: World, home: Path) -> None:
+    create(home / "wallet", PASSPHRASE, kdf=KdfParams.INTERACTIVE).close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARTERA_")}
+    env |= {"CARTERA_HOME": str(home), "CARTERA_PASSPHRASE": PASSPHRASE,
+            "CARTERA_LEDGER_URL": world.ledger_url,
+            "CARTERA_LEDGER_LOG_KEY": world.ledger_key}  # fmt: skip
+    done = subprocess.run(
+        [str(CARTERA), "credential", "receive", new_offer(world).url, "--json"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["schema"]["name"] == "resident"
