@@ -157,7 +157,7 @@ def _create(
     settings: SessionSettings, role: Role, document: Mapping[str, object], now: datetime
 ) -> str:
     if settings.role is not role:
-        raise ValueError(f"these settings are for a {settings.role}, not a {role}")
+        raise ValueError(f"these settings are for a {settings.role}, not for the {role} role")
     path = identity_path(settings)
     create_private(path, json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n")
     api_key = new_api_key()
