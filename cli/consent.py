@@ -286,8 +286,13 @@ def list_(
         render.emit_json({"ledger": reached, "consents": [_state_json(c, source) for c in states]})
         return
     where = f"the ledger at {ledger}" if views is not None else "the wallet (ledger unreachable)"
+    show_consents(states, title=f"consents (status from {where})")
+
+
+def show_consents(states: list[ConsentState], *, title: str) -> None:
+    """Consents as `consent list` prints them (also the demo's last act)."""
     columns = ("grant", "verifier", "purpose", "shares", "until", "uses", "status")
-    render.table(f"consents (status from {where})", columns, [_state_cells(c) for c in states])
+    render.table(title, columns, [_state_cells(c) for c in states])
 
 
 # -- history --------------------------------------------------------------------------------

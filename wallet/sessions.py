@@ -41,6 +41,7 @@ from policies import (
     GrantDraft,
     IssuanceOffer,
     PresentationRequest,
+    PresentationResponse,
     SignatureError,
     VerifierRegister,
     build_response,
@@ -76,6 +77,7 @@ __all__ = [
     "Approve",
     "Prepared",
     "answer",
+    "deliver",
     "fetch_offer",
     "fetch_request",
     "load_request",
@@ -294,7 +296,7 @@ def answer(
             raise DeclinedByCitizen("declined: no grant signed, nothing shown")
         granted = ledger.grant(prepared.draft, now=at)
     grant = granted.id if granted is not None else prepared.decision.grant
-    assert grant is not None and request.response_uri is not None
+    assert grant is not None
     shown = wallet.present(
         prepared.credential.id,
         disclose=request.attributes,
@@ -305,8 +307,19 @@ def answer(
         now=at,
     )
     response = build_response(issuer=prepared.issuer, grant=grant, presentation=shown)
-    body = http.post(request.response_uri, response.to_json(), _verifier_refusal)
-    return _accepted(ledger, _object(body), grant, granted, sha256_id(shown.to_json()))
+    body = deliver(http, request, response)
+    return _accepted(ledger, body, grant, granted, sha256_id(shown.to_json()))
+
+
+def deliver(
+    http: SessionHttp, request: PresentationRequest, response: PresentationResponse
+) -> dict[str, Any]:
+    """Post `response` to the request's signed `response_uri` (and nowhere else); the
+    verifier's answer, or `VerifierRefused`. `answer` is the way to build a response that
+    the wallet's policies allow; this is its last step."""
+    if request.response_uri is None:
+        raise UnsupportedRequest("the request names no response_uri to answer to")
+    return _object(http.post(request.response_uri, response.to_json(), _verifier_refusal))
 
 
 def _accepted(
