@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from ledger.client import LedgerForked, LedgerUnavailable
 from ledger.errors import EntryRejected, InvalidProof, LedgerError
-from ledger.service.problems import MEDIA_TYPE, tidy_openapi
+from ledger.service.problems import MEDIA_TYPE, allowed_methods, tidy_openapi
 
 __all__ = [
     "MEDIA_TYPE",
@@ -110,13 +110,16 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(Refused(400, "invalid-request", f"{where}: {first.get('msg', 'invalid')}"))
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     reason = HTTPStatus(exc.status_code).name.lower().replace("_", "-")
     reason = {"request-entity-too-large": "too-large", "content-too-large": "too-large"}.get(
         reason, reason
     )
-    return problem(Refused(exc.status_code, reason, str(exc.detail), headers=exc.headers))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # RFC 9110 §15.5.6: every method the path serves
+        headers["Allow"] = allowed_methods(request)
+    return problem(Refused(exc.status_code, reason, str(exc.detail), headers=headers))
 
 
 def install(app: FastAPI) -> None:

@@ -90,7 +90,7 @@ def post_offer(
 
 @issuer_router.get(
     "/issuer/offers/{offer_id}", response_model=models.OfferStatus,
-    dependencies=[Admin], responses=responses(401, 404),
+    dependencies=[Admin], responses=responses(400, 401, 404),
 )  # fmt: skip
 def get_offer_status(engine: EngineDep, now: NowDep, offer_id: Token) -> models.OfferStatus:
     """Whether an offer is pending, used or expired."""
@@ -101,7 +101,7 @@ def get_offer_status(engine: EngineDep, now: NowDep, offer_id: Token) -> models.
     "/offers/{token}", dependencies=[Public], response_class=Response,
     responses={200: _document("the signed issuance.offer",
                               {"$ref": "#/components/schemas/IssuanceOffer"}),
-               **responses(404, 409, 410, 429)},
+               **responses(400, 404, 409, 410, 429)},
 )  # fmt: skip
 def get_offer(
     engine: EngineDep, identity: IssuerDep, settings: SettingsDep, now: NowDep, token: Token
@@ -145,7 +145,7 @@ def post_request(
 
 @verifier_router.get(
     "/verifier/requests/{request_id}", response_model=models.RequestResult,
-    dependencies=[Admin], responses=responses(401, 404),
+    dependencies=[Admin], responses=responses(400, 401, 404),
 )  # fmt: skip
 def get_request_result(engine: EngineDep, now: NowDep, request_id: Token) -> models.RequestResult:
     """A request's status and, once answered, the outcome of its checks."""
@@ -156,7 +156,7 @@ def get_request_result(engine: EngineDep, now: NowDep, request_id: Token) -> mod
     "/requests/{request_id}", dependencies=[Public], response_class=Response,
     responses={200: _document("the signed presentation.request",
                               {"$ref": "#/components/schemas/PresentationRequest"}),
-               **responses(404, 409, 410, 429)},
+               **responses(400, 404, 409, 410, 429)},
 )  # fmt: skip
 def get_request(engine: EngineDep, now: NowDep, request_id: Token) -> Response:
     """The signed request (canonical JSON): who asks for what, why, whose credentials count."""
