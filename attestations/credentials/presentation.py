@@ -266,7 +266,7 @@ def verify_presentation(
             challenge=decoded.challenge,
             backend=SUITE.curve,
         )
-    except (DecodeError, KeyError):
+    except (DecodeError, KeyError, ValueError):  # undecodable, or too few responses
         raise InvalidProof("presentation does not verify") from None
     # 4. The BBS proof with the pseudonym under B_v, header and presentation header.
     ok = proof_verify_with_pseudonym(

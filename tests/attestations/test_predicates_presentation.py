@@ -277,6 +277,18 @@ def test_swapped_commitments_and_forged_responses_fail(
             _verify(dataclasses.replace(shown, predicates=forged), issuer)
 
 
+def test_a_proof_too_short_for_the_schema_is_invalid(
+    credential: Credential, secret: HolderSecret, issuer: IssuerKey
+) -> None:
+    """A BBS proof with fewer responses than hidden messages: with a predicate on the
+    last attribute and the one before it disclosed, the indexes no longer fit."""
+    shown = _present(credential, secret, [Range("income", lo=0)], disclose=["district"])
+    for keep in (0, 1, 3):
+        cut = shown.proof[: 144 + 32 * (3 + keep)] + shown.proof[-32:]
+        with pytest.raises(InvalidProof):
+            _verify(dataclasses.replace(shown, proof=cut), issuer, [Range("income", lo=0)])
+
+
 def _pieces(shown: Presentation) -> set[bytes]:
     """Every 48-byte point and 32-byte scalar of the BBS proof and the predicate proofs."""
     out = {shown.proof[i : i + 48] for i in range(0, 144, 48)}
