@@ -38,8 +38,14 @@ from attestations.errors import DecodeError
 from attestations.predicates.generators import pedersen_generators
 from attestations.predicates.relations import Relation
 
-__all__ = ["CHALLENGE_DST", "BitProof", "bit_proof_to_octets", "octets_to_bit_proof", "prove"]
-__all__ += ["verify"]
+__all__ = [
+    "CHALLENGE_DST",
+    "BitProof",
+    "bit_proof_to_octets",
+    "octets_to_bit_proof",
+    "prove",
+    "verify",
+]
 
 #: Domain separation tag of the argument's challenges (expand_message_xmd, SHA-256).
 CHALLENGE_DST = b"CARTERA-V1-PREDICATE-CHALLENGE_XMD:SHA-256"
