@@ -277,6 +277,27 @@ def test_swapped_commitments_and_forged_responses_fail(
             _verify(dataclasses.replace(shown, predicates=forged), issuer)
 
 
+def test_bbs_hooks_refuse_a_blinding_for_a_disclosed_message(
+    credential: Credential, secret: HolderSecret
+) -> None:
+    messages = signed_messages(credential.messages(), credential.prover_blind, [secret._s])
+    with pytest.raises(ValueError, match="disclosed"):
+        proof_gen_with_pseudonym(
+            credential.issuer.to_bytes(),
+            credential.signature,
+            credential_header(RESIDENT),
+            presentation_header(BIKES, NONCE),
+            messages,
+            [0, 2],
+            generators=generators(RESIDENT),
+            secret_index=secret_index(RESIDENT),
+            base=verifier_base(BIKES, backend=SUITE.curve),
+            api_id=API_ID,
+            suite=SUITE,
+            blindings={2: 5},
+        )
+
+
 def test_a_proof_too_short_for_the_schema_is_invalid(
     credential: Credential, secret: HolderSecret, issuer: IssuerKey
 ) -> None:
