@@ -33,7 +33,7 @@ from typing import Any
 
 from attestations.credentials import IssuanceResponse
 from attestations.errors import AttestationError
-from ledger.errors import LedgerError
+from ledger.errors import InvalidProof, NotFound
 from policies import (
     AccessRecord,
     Decision,
@@ -330,15 +330,20 @@ def _accepted(
     presentation: str,
 ) -> Accepted:
     """The acceptance in `body`, once the ledger shows the access record it names."""
-    access, disclosed = body.get("access"), body.get("disclosed")
+    access, disclosed, request_id = body.get("access"), body.get("disclosed"), body.get("request")
     if body.get("status") != "accepted" or not isinstance(access, dict):
         raise SessionError(f"the verifier's answer is not an acceptance: {body!r:.200}")
     index, size = access.get("index"), access.get("tree_size")
-    if not isinstance(index, int) or not isinstance(size, int) or not isinstance(disclosed, dict):
-        raise SessionError("the verifier's acceptance lacks its access index or disclosed values")
+    if not (
+        isinstance(index, int)
+        and isinstance(size, int)
+        and isinstance(disclosed, dict)
+        and isinstance(request_id, str)
+    ):
+        raise SessionError("the acceptance lacks its request, access or disclosed values")
     try:
         record = parse_entry(ledger.client.entry(index).data)
-    except (LedgerError, DocumentError) as exc:
+    except (NotFound, InvalidProof, DocumentError) as exc:  # an unreachable ledger stays that
         raise SessionError(f"the access record the verifier names (entry {index}): {exc}") from None
     if not (
         isinstance(record, AccessRecord)
@@ -346,9 +351,8 @@ def _accepted(
         and record.presentation == presentation
     ):
         raise SessionError(f"ledger entry {index} is not the access record of this presentation")
-    request_id = body.get("request")
     return Accepted(
-        request_id=request_id if isinstance(request_id, str) else "",
+        request_id=request_id,
         disclosed=disclosed,
         grant=grant,
         granted=granted,

@@ -50,6 +50,7 @@ from wallet import (
     OfferExpired,
     RequestExpired,
     ServiceUnreachable,
+    SessionError,
     SignatureInvalid,
     StoredCredential,
     UnsupportedRequest,
@@ -457,3 +458,24 @@ def test_a_response_is_only_posted_to_the_signed_address(
         answer(wallet, ledger, http, prepared, approve=approve)
     assert (refused.value.check, refused.value.reason) == ("request", "unknown-request")
     assert request_result(world, created).status == "pending"
+
+
+def test_a_verifier_that_misreports_its_access_record(
+    wallet: Wallet, ledger: WalletLedger, world: World, credential: StoredCredential
+) -> None:
+    """The acceptance names an entry that is not this presentation's access record (here
+    the issuer's registration): the wallet reads it back and says so."""
+    created = new_request(world)
+
+    def elsewhere(body: dict[str, Any]) -> None:
+        body["access"]["index"] = 0
+
+    def edit(request: Any, response: Any) -> Any:
+        path = request.url.path
+        return json_edit(path, elsewhere)(request, response) if path.endswith("/response") else None
+
+    with SessionHttp(transport=lying(edit)) as http:
+        prepared = prepare(wallet, ledger, fetch_request(http, created.url))
+        with pytest.raises(SessionError, match="entry 0 is not the access record"):
+            answer(wallet, ledger, http, prepared, approve=approve)
+    assert request_result(world, created).status == "accepted"  # the verifier did record it
