@@ -10,8 +10,9 @@ process or replaced under us is 3 (try again); a refused issuance, receipt or a 
 that showed two trees is 1; in a session, an expired offer or request, or one the wallet
 cannot answer as asked, is 2, a service it cannot reach 3, a refusal 1. The policies'
 family: a malformed or expired document is 2, a signature that does not verify is 1. The
-session services' (`mobile_api.errors`): an unusable setting or home file is 2, a service
-that cannot be reached is 3, a refusal is 1.
+session services' (`mobile_api.errors`): an unusable setting or home file, or input a
+service refused as such (a wrong key, an unknown id), is 2; a service that cannot be
+reached is 3; any other refusal is 1.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ledger.audit import AuditInputError
 from ledger.client import LedgerUnavailable
 from ledger.errors import LedgerError, MalformedNote, NotFound
 from ledger.settings import SettingsError
-from mobile_api.errors import ServiceUnavailable, SessionError
+from mobile_api.errors import ServiceRefused, ServiceUnavailable, SessionError
 from mobile_api.errors import SettingsError as SessionSettingsError
 from policies.errors import DocumentError, PolicyError, RequestExpired
 from wallet.errors import NotFound as WalletNotFound
@@ -76,6 +77,8 @@ def _exit_code(error: Exception) -> int:
     if isinstance(error, LedgerUnavailable | ServiceUnavailable | ServiceUnreachable):
         return EXIT_UNAVAILABLE
     if isinstance(error, SessionSettingsError):
+        return EXIT_BAD_INPUT
+    if isinstance(error, ServiceRefused) and error.bad_input:
         return EXIT_BAD_INPUT
     return EXIT_CHECK_FAILED
 

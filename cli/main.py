@@ -10,9 +10,11 @@ from cli.audit import app as audit_app
 from cli.consent import app as consent_app
 from cli.credential import app as credential_app
 from cli.demo import demo
+from cli.issuer import app as issuer_app
 from cli.ledger import app as ledger_app
 from cli.present import EXIT_CODES as PRESENT_EXIT_CODES
 from cli.present import present
+from cli.verifier import app as verifier_app
 from cli.wallet import app as wallet_app
 
 app = typer.Typer(
@@ -41,3 +43,5 @@ app.add_typer(credential_app, name="credential")
 app.add_typer(consent_app, name="consent")
 app.command("present", epilog=PRESENT_EXIT_CODES)(present)
 app.add_typer(audit_app, name="audit")
+app.add_typer(issuer_app, name="issuer")
+app.add_typer(verifier_app, name="verifier")

@@ -13,7 +13,7 @@ import re
 
 from attestations.schemas import Schema
 
-__all__ = ["BUILTIN_SCHEMAS", "RESIDENT", "parse_schema"]
+__all__ = ["BUILTIN_SCHEMAS", "RESIDENT", "attribute_values", "parse_schema"]
 
 RESIDENT = Schema.create(
     "resident",
@@ -48,3 +48,32 @@ def parse_schema(spec: str) -> Schema:
         return Schema.create(match["name"], pairs)
     except ValueError as exc:
         raise ValueError(f"schema {spec!r}: {exc}") from None
+
+
+def attribute_values(pairs: list[str], schema: Schema | None) -> dict[str, str | int | bool]:
+    """`NAME=VALUE` pairs (from a command line) as the JSON values an offer carries.
+    With the schema at hand, each value takes its attribute's type (`integer` → a number,
+    `boolean` → true/false, `date` and `string` → text); without it, a value that reads
+    as an integer or `true`/`false` is one, anything else is text. `ValueError` otherwise."""
+    values: dict[str, str | int | bool] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"attribute {pair!r}: want NAME=VALUE")
+        if name in values:
+            raise ValueError(f"attribute {name!r} is given twice")
+        kind = None if schema is None else schema.type_of(name)
+        values[name] = _typed(name, text, kind)
+    return values
+
+
+def _typed(name: str, text: str, kind: str | None) -> str | int | bool:
+    if kind in (None, "boolean") and text in ("true", "false"):
+        return text == "true"
+    # Without the schema, only JSON's own spelling of an integer is one ("08012" is text).
+    pattern = r"-?[0-9]+" if kind == "integer" else r"-?(0|[1-9][0-9]*)"
+    if kind in (None, "integer") and re.fullmatch(pattern, text):
+        return int(text)
+    if kind in ("integer", "boolean"):
+        raise ValueError(f"attribute {name!r} is {'an' if kind == 'integer' else 'a'} {kind}")
+    return text

@@ -36,3 +36,9 @@ class ServiceRefused(SessionError):
     def __init__(self, message: str, *, status: int, reason: str, check: str | None = None):
         super().__init__(message)
         self.status, self.reason, self.check = status, reason, check
+
+    @property
+    def bad_input(self) -> bool:
+        """Whether the caller's input was refused (a malformed or unknown value, a wrong
+        key, a body too large), as opposed to a check that failed or a state that forbids."""
+        return self.status in (400, 401, 404, 413, 415)

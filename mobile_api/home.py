@@ -40,6 +40,7 @@ __all__ = [
     "IssuerIdentity",
     "VerifierIdentity",
     "admin_key_path",
+    "identity_path",
     "init_issuer",
     "init_verifier",
     "read_identity",

@@ -6,6 +6,9 @@ with a real wallet who speaks the sessions protocol with plain httpx (what
 from __future__ import annotations
 
 import datetime
+import os
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -43,7 +46,7 @@ from policies import (
     verify_offer,
     verify_request,
 )
-from tests.ledger.http_helpers import JSON, free_port, log_key
+from tests.ledger.http_helpers import CARTERA, JSON, free_port, log_key
 from wallet import KdfParams, Wallet, create
 
 PASSPHRASE = "correct horse battery staple"
@@ -254,3 +257,54 @@ def present(
     body = build_response(issuer=issuer, grant=grant_id, presentation=shown).to_json()
     assert request.response_uri is not None
     return httpx.post(request.response_uri, content=body, headers=JSON)
+
+
+@dataclass
+class ServiceProcess:
+    """`cartera issuer serve` or `cartera verifier serve` in a subprocess (real uvicorn on
+    loopback), with its own CARTERA_HOME."""
+
+    role: str
+    home: Path
+    ledger_url: str
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> str:
+        return (self.home / f"{self.role}-serve.log").read_text(errors="replace")
+
+    def start(self, timeout: float = 60) -> ServiceProcess:
+        env = {**os.environ, "CARTERA_HOME": str(self.home)}
+        out = (self.home / f"{self.role}-serve.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(CARTERA), self.role, "serve", "--port", str(self.port), "--ledger",
+             self.ledger_url],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.role} serve exited: {self.log}")
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.role} serve did not start: {self.log}")
+
+    def stop(self) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(30)
+        return self.process.returncode

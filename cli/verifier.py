@@ -1,0 +1,190 @@
+"""`cartera verifier …`: set up a verifier, run its session service, ask for attributes.
+
+`init` creates the verifier's home (its Ed25519 key, name, purposes, contact, trusted
+issuers) and one admin key; `serve` runs `mobile_api` in the verifier role (registering it
+on the ledger at first start); `request` asks the running service for a signed
+presentation request and prints its URL and QR code for the citizen's wallet
+(`cartera present URL`); `result` shows how the checks of the answer ended.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from cli import render
+from cli.errors import EXIT_CHECK_FAILED, bad_input, handle_errors
+from cli.session_service import (
+    EXIT_CODES,
+    ApiKey,
+    AsJson,
+    Home,
+    ServiceUrl,
+    admin,
+    run_service,
+    settings_for,
+    show_link,
+)
+from mobile_api import Role, init_verifier
+from mobile_api.home import admin_key_path
+from policies import Purpose
+
+app = typer.Typer(
+    name="verifier",
+    help="Verify presentations: a verifier's home, its session service, its requests."
+    f"\n\n{EXIT_CODES}",
+    no_args_is_help=True,
+)
+
+_SERVICE = Purpose.SERVICE_PROVISION.value
+RESULT_CODES = (
+    "Exit codes: 0 the answer was accepted, or none came yet; 1 the answer was refused; "
+    "2 bad input, a wrong API key, an unknown request; 3 the service could not be reached."
+)
+
+
+@app.command(epilog=EXIT_CODES)
+@handle_errors
+def init(
+    name: Annotated[str, typer.Option("--name", help="the service's name, shown to citizens")],
+    purposes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--purpose",
+            metavar="DPV_TERM",
+            help=f"a purpose it asks data for; repeatable [{_SERVICE}]",
+            show_default=False,
+        ),
+    ] = None,
+    trusted: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust",
+            metavar="ISSUER_DID",
+            help="an issuer whose credentials it accepts; repeatable",
+            show_default=False,
+        ),
+    ] = None,
+    contact: Annotated[
+        str, typer.Option("--contact", help="how citizens reach its data protection officer")
+    ] = "not given",
+    home: Home = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create the verifier's home: a fresh key, its purposes, trusted issuers, an admin key.
+
+    The key is printed once, and kept in HOME/verifier/admin.key (mode 0600) for the
+    commands run on this host.
+    """
+    settings = settings_for(Role.VERIFIER, home)
+    try:
+        identity, key = init_verifier(
+            settings,
+            name=name,
+            purposes=purposes or [_SERVICE],
+            contact=contact,
+            trusted_issuers=trusted or [],
+            now=datetime.now(UTC),
+        )
+    except ValueError as exc:
+        raise bad_input(str(exc)) from None
+    shown = {
+        "did": identity.key.did,
+        "home": settings.role_dir,
+        "api_key": key,
+        "purposes": identity.purposes,
+        "trusted_issuers": identity.trusted_issuers,
+    }
+    if as_json:
+        render.emit_json(shown)
+        return
+    render.fields(f"verifier {name}", list(shown.items()))
+    render.note(f"the admin key is shown once; it is also kept in {admin_key_path(settings)}")
+
+
+@app.command(epilog=EXIT_CODES)
+@handle_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [8472]")] = None,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="what request URLs and QR codes point at")
+    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="sqlite:///file or postgresql://…")] = None,
+    ledger: Annotated[
+        str | None, typer.Option("--ledger", envvar="CARTERA_LEDGER_URL", help="the ledger's URL")
+    ] = None,
+    home: Home = None,
+) -> None:
+    """Run the verifier's session service (settings: CARTERA_SESSIONS_* and CARTERA_HOME)."""
+    run_service(
+        Role.VERIFIER,
+        home,
+        host=host,
+        port=port,
+        public_url=public_url,
+        database_url=db,
+        ledger_url=ledger,
+    )
+
+
+@app.command(epilog=EXIT_CODES)
+@handle_errors
+def request(
+    attributes: Annotated[
+        list[str],
+        typer.Option("--attr", metavar="NAME", help="an attribute to disclose; repeatable"),
+    ],
+    schema: Annotated[str, typer.Option("--schema", help="schema name or id")] = "resident",
+    purpose: Annotated[str, typer.Option("--purpose", metavar="DPV_TERM")] = _SERVICE,
+    trusted: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust",
+            metavar="ISSUER_DID",
+            help="accept this issuer; repeatable [the configured ones]",
+            show_default=False,
+        ),
+    ] = None,
+    ttl: Annotated[
+        int | None, typer.Option("--ttl", min=1, help="seconds the request stays open [300]")
+    ] = None,
+    url: ServiceUrl = None,
+    api_key: ApiKey = None,
+    home: Home = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a signed presentation request; print its URL and QR code."""
+    try:
+        Purpose(purpose)
+    except ValueError:
+        raise bad_input(f"purpose {purpose!r} is not a known DPV term") from None
+    with admin(Role.VERIFIER, home, url, api_key) as client:
+        created = client.create_request(
+            schema, attributes, purpose=purpose, trusted_issuers=trusted, ttl_seconds=ttl
+        )
+    show_link(created, "request", as_json)
+
+
+@app.command(epilog=RESULT_CODES)
+@handle_errors
+def result(
+    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="the request's id")],
+    url: ServiceUrl = None,
+    api_key: ApiKey = None,
+    home: Home = None,
+    as_json: AsJson = False,
+) -> None:
+    """How a request stands: pending, checking, accepted (what was disclosed, under which
+    grant, where the access is recorded), refused (which check, why) or expired."""
+    with admin(Role.VERIFIER, home, url, api_key) as client:
+        found = client.request_result(request_id)
+    if as_json:
+        render.emit_json(found.model_dump())
+    else:
+        shown = [(k, v) for k, v in found.model_dump().items() if k != "id" and v is not None]
+        render.fields(f"request {found.id}", shown)
+    if found.status == "refused":
+        raise typer.Exit(EXIT_CHECK_FAILED)
