@@ -29,6 +29,7 @@ from cli.session_service import (
 )
 from mobile_api import Role, init_verifier
 from mobile_api.home import admin_key_path
+from mobile_api.models import RequestResult
 from policies import Purpose
 
 app = typer.Typer(
@@ -184,7 +185,23 @@ def result(
     if as_json:
         render.emit_json(found.model_dump())
     else:
-        shown = [(k, v) for k, v in found.model_dump().items() if k != "id" and v is not None]
-        render.fields(f"request {found.id}", shown)
+        render.fields(f"request {found.id}", _result_fields(found))
     if found.status == "refused":
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _result_fields(found: RequestResult) -> list[tuple[str, object]]:
+    """The result for people: the fields that apply, disclosed values as name=value."""
+    shown: list[tuple[str, object]] = [("status", found.status), ("expires at", found.expires_at)]
+    if found.answered_at is not None:
+        shown.append(("answered at", found.answered_at))
+    if found.check is not None or found.reason is not None:
+        shown += [("check", found.check), ("reason", found.reason), ("detail", found.detail)]
+    if found.disclosed is not None:
+        shown.append(("disclosed", ", ".join(f"{k}={v}" for k, v in found.disclosed.items())))
+    if found.grant is not None:
+        shown.append(("grant", found.grant))
+    if found.access is not None:
+        where = f"ledger entry {found.access.index} (tree size {found.access.tree_size})"
+        shown.append(("access", where))
+    return shown
