@@ -11,6 +11,13 @@ from the wire). `from_json` works in four steps:
    field path and the rule (`missing field 'purpose'`, `unknown field 'colour'`, ...);
 4. round trip: serialising the model gives back the same object, so nothing was accepted
    in a second spelling (the check that keeps ids and signatures unambiguous).
+
+A document parsed from canonical bytes keeps them, and its signing bytes cut out of them
+(`policies.canonical.signing_bytes_of`), so `to_json`, `signing_bytes` and `id` do not
+encode it again: a ledger checks thousands of entries a second, and re-encoding one cost
+as much as parsing it. The two are kept in the instance `__dict__` under names that are not
+fields, which pydantic's equality, hashing and serialisation ignore; `model_copy` drops
+them (a copy with changes has other bytes).
 """
 
 from __future__ import annotations
@@ -22,13 +29,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from attestations.encoding import b64url_encode
-from policies.canonical import canonical_bytes, loads, sha256_id, signing_bytes
+from policies.canonical import canonical_bytes, loads, sha256_id, signing_bytes, signing_bytes_of
 from policies.errors import DocumentError
 
 __all__ = ["Document", "Model", "describe_validation_error"]
 
 # Pydantic puts a discriminated union's tag into error paths; these are ours (predicate ops).
 _UNION_TAGS = frozenset({">=", "<=", "between", "in"})
+# Where a parsed document keeps its bytes (instance `__dict__` keys that are not fields).
+_CANONICAL, _SIGNING = "_canonical_bytes", "_signing_bytes"
 
 
 class Model(BaseModel):
@@ -73,6 +82,9 @@ class Document(Model):
         if again != obj:
             field = next((k for k in obj if obj[k] != again.get(k)), "?")
             raise DocumentError(f"{cls.TYPE}: field {field!r} is not in canonical form")
+        if data is not None:
+            document.__dict__[_CANONICAL] = data
+            document.__dict__[_SIGNING] = signing_bytes_of(data, obj)
         return document
 
     @classmethod
@@ -89,11 +101,21 @@ class Document(Model):
 
     def to_json(self) -> bytes:
         """The canonical bytes: what the ledger stores and the id hashes."""
-        return canonical_bytes(self.to_json_dict())
+        kept: bytes | None = self.__dict__.get(_CANONICAL)
+        return kept if kept is not None else canonical_bytes(self.to_json_dict())
 
     def signing_bytes(self) -> bytes:
         """What `sig` signs: the canonical bytes without the `sig` field."""
-        return signing_bytes(self.to_json_dict())
+        kept: bytes | None = self.__dict__.get(_SIGNING)
+        return kept if kept is not None else signing_bytes(self.to_json_dict())
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, without the kept bytes when `update` changes it."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy.__dict__.pop(_CANONICAL, None)
+            copy.__dict__.pop(_SIGNING, None)
+        return copy
 
     @property
     def id(self) -> str:
