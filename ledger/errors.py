@@ -53,3 +53,8 @@ class StorageCorrupt(LedgerError):
 
 class SequencerClosed(LedgerError):
     """An append arrived after the sequencer was closed, or the sequencer stopped."""
+
+
+class WorkerFailed(LedgerError):
+    """A worker process checking entries died (or none could be started) before it
+    answered: the entry was not appended, and sending it again is safe."""

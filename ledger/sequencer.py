@@ -4,12 +4,15 @@ DESIGN.md §Ledger: an acknowledged append is durable, carries its index, a sign
 checkpoint and an inclusion proof, and is never lost, duplicated or reordered. So:
 
 1. `submit` runs the stateless `validate` hook in the caller's thread (parsing and
-   signature checks run in parallel there) and queues the entry.
+   signature checks run in parallel there) and queues the entry; or, with a
+   `validate_later` hook, returns at once and queues the entry when the hook's future
+   (worker processes checking it) says it is valid.
 2. The sequencer thread takes everything queued (up to `max_batch`) and, in one
    transaction holding the writers' lock, reads the head *from the database* (another
    process may have appended), skips entries already logged (same leaf hash → same
-   index), runs the stateful `apply` hook per new entry in order, writes the entries,
-   the tree nodes they complete and a newly signed checkpoint, then commits.
+   index), runs the stateful hook on the new entries in order (`apply_batch` once for
+   them all, or `apply` per entry inside a savepoint), writes the entries, the tree nodes
+   they complete and a newly signed checkpoint, then commits.
 3. Only after the commit does each caller's future resolve, with an inclusion proof
    against that checkpoint. A crash before the commit leaves the batch absent; after
    it, whole.
@@ -17,19 +20,20 @@ checkpoint and an inclusion proof, and is never lost, duplicated or reordered. S
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
 from ledger.checkpoint import Checkpoint
 from ledger.errors import EntryRejected, SequencerClosed, StorageCorrupt
-from ledger.merkle import Frontier, NodeID, hash_plan, inclusion_plan, leaf_hash, plan_nodes
+from ledger.merkle import Frontier, NodeID, hash_plans, inclusion_plan, leaf_hash, plan_nodes
 from ledger.merkle.proof import root_plan
 from ledger.note import SignedNote, SignerKey
 from ledger.storage import (
@@ -51,10 +55,22 @@ Validator = Callable[[bytes], str]
 """Stateless check of one entry (schema, signature); returns its type or raises
 `EntryRejected`. Runs in the caller's thread, before the entry is queued."""
 
+DeferredValidator = Callable[[bytes], "Future[str]"]
+"""A `Validator` that answers later (from worker processes): the future of the entry's
+type or of its refusal. `submit` then returns at once, so the checks of many entries
+submitted from one thread overlap, and the entry is queued when its check is done."""
+
 StateRule = Callable[[Connection, int, bytes, str], None]
 """Stateful check and state-index update for a new entry at an index, inside the batch
 transaction and in log order; raises `EntryRejected` to refuse it (its writes are undone).
 Any other exception aborts the whole batch: nobody in it is acknowledged."""
+
+BatchRule = Callable[[Connection, int, Sequence[tuple[bytes, str]]], list[EntryRejected | None]]
+"""Stateful check and state-index update of new entries `(bytes, type)`, in order, inside
+the batch transaction: for each, None (accepted: it takes the next index, counting from
+the given first one) or the `EntryRejected` refusing it, which must have written nothing.
+Any other exception aborts the whole batch. One call per batch lets the rules read and
+write the state index once per batch instead of once per entry."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,44 @@ class _Pending:
     leaf_hash: bytes
     type: str
     future: Future[Appended]
+
+
+_Outcomes = list[EntryRejected | None]
+
+
+@dataclass
+class _Placement:
+    """Where a batch's entries go: `settle` runs the state rule on a run of new entries
+    and gives each accepted one the next index of `frontier`."""
+
+    batch: list[_Pending]
+    frontier: Frontier
+    known: dict[bytes, int]
+    now: int
+    placed: list[tuple[int, bool] | EntryRejected | None] = field(default_factory=list)
+    entries: list[StoredEntry] = field(default_factory=list)
+    nodes: list[tuple[NodeID, bytes]] = field(default_factory=list)
+    running: set[bytes] = field(default_factory=set)
+    """Leaf hashes of the run not settled yet."""
+
+    def __post_init__(self) -> None:
+        self.placed = [None] * len(self.batch)
+
+    def settle(
+        self, run: list[int], rule: Callable[[int, list[tuple[bytes, str]]], _Outcomes]
+    ) -> None:
+        items = [(self.batch[i].data, self.batch[i].type) for i in run]
+        outcomes = rule(self.frontier.size, items) if items else []
+        for i, outcome in zip(run, outcomes, strict=True):
+            if outcome is not None:
+                self.placed[i] = outcome
+                continue
+            p, index = self.batch[i], self.frontier.size
+            self.nodes.extend(self.frontier.append(p.leaf_hash))
+            self.entries.append(StoredEntry(index, p.data, p.leaf_hash, p.type, self.now))
+            self.known[p.leaf_hash] = index
+            self.placed[i] = (index, False)
+        self.running.clear()
 
 
 def _now_ms() -> int:
@@ -100,6 +154,27 @@ def _savepoint(conn: Connection) -> Iterator[None]:
     cursor.execute("RELEASE SAVEPOINT ledger_entry")
 
 
+def _one_by_one(apply: StateRule) -> BatchRule:
+    """A `BatchRule` that runs a per-entry `StateRule`, each entry in its own savepoint."""
+
+    def apply_batch(
+        conn: Connection, first: int, items: Sequence[tuple[bytes, str]]
+    ) -> list[EntryRejected | None]:
+        outcomes: list[EntryRejected | None] = []
+        for data, entry_type in items:
+            try:
+                with _savepoint(conn):
+                    apply(conn, first, data, entry_type)
+            except EntryRejected as e:
+                outcomes.append(e)
+                continue
+            outcomes.append(None)
+            first += 1
+        return outcomes
+
+    return apply_batch
+
+
 class Sequencer:
     """Batches appends to one log; start it, `append` from any thread, `close` it."""
 
@@ -109,20 +184,30 @@ class Sequencer:
         *,
         signer: SignerKey,
         origin: str,
-        validate: Validator,
+        validate: Validator | None = None,
+        validate_later: DeferredValidator | None = None,
         apply: StateRule | None = None,
+        apply_batch: BatchRule | None = None,
         max_batch: int = 512,
         clock: Callable[[], int] = _now_ms,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch: got {max_batch}, want >= 1")
+        if (validate is None) == (validate_later is None):
+            raise ValueError("give validate or validate_later (one of them)")
+        if apply is not None and apply_batch is not None:
+            raise ValueError("give apply or apply_batch, not both")
         self.store, self.origin = store, origin
-        self._signer, self._validate, self._apply = signer, validate, apply
+        self._signer, self._validate, self._validate_later = signer, validate, validate_later
+        self._apply = apply_batch if apply is None else _one_by_one(apply)
         self._max_batch, self._clock = max_batch, clock
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self._lock = threading.Lock()  # orders submit() against close(): no append is stranded
+        self._tickets = itertools.count()  # submit order, for checks that finish out of order
+        self._next_ticket = 0
+        self._checked: dict[int, _Pending | None] = {}
         self._head: tuple[Frontier, Checkpoint, StoredCheckpoint] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -160,17 +245,73 @@ class Sequencer:
 
     # --- appending --------------------------------------------------------------------
 
+    @property
+    def defers_validation(self) -> bool:
+        """Whether `submit` leaves the checks to a `validate_later` hook (and is cheap)."""
+        return self._validate_later is not None
+
     def submit(self, entry: bytes) -> Future[Appended]:
-        """Validate `entry` here, queue it, and return a future resolved after commit."""
-        entry_type = self._validate(entry)
+        """Validate `entry`, queue it, and return a future resolved after commit. With
+        `validate`, the checks run here and a refusal is raised here; with
+        `validate_later`, they run elsewhere and a refusal comes through the future.
+        Either way entries are queued in the order `submit` was called."""
+        if self._validate is not None:
+            pending = self._pending(entry, self._validate(entry), Future())
+            with self._lock:
+                self._check_open()
+                self._queue.put(pending)
+            return pending.future
+        assert self._validate_later is not None
+        with self._lock:
+            self._check_open()
+            ticket = next(self._tickets)
+        answer: Future[Appended] = Future()
+        try:
+            checked = self._validate_later(entry)
+        except BaseException:
+            self._release(ticket, None)
+            raise
+        checked.add_done_callback(lambda done: self._validated(ticket, entry, done, answer))
+        return answer
+
+    def _validated(
+        self, ticket: int, entry: bytes, checked: Future[str], answer: Future[Appended]
+    ) -> None:
+        try:
+            pending = self._pending(entry, checked.result(), answer)
+        except Exception as exc:  # the refusal
+            answer.set_exception(exc)
+            self._release(ticket, None)
+        else:
+            self._release(ticket, pending)
+
+    def _release(self, ticket: int, pending: _Pending | None) -> None:
+        """Queue the entries whose checks are done, in ticket order (a later entry whose
+        check finished first waits for the earlier ones)."""
+        closed: list[_Pending] = []
+        with self._lock:
+            self._checked[ticket] = pending
+            while self._next_ticket in self._checked:
+                ready = self._checked.pop(self._next_ticket)
+                self._next_ticket += 1
+                if ready is None:
+                    continue
+                if self._closed.is_set():
+                    closed.append(ready)
+                else:
+                    self._queue.put(ready)
+        for late in closed:
+            late.future.set_exception(SequencerClosed("the sequencer was closed"))
+
+    def _check_open(self) -> None:
+        if self._closed.is_set() or self._thread is None:
+            raise SequencerClosed("the sequencer is not running")
+
+    @staticmethod
+    def _pending(entry: bytes, entry_type: str, answer: Future[Appended]) -> _Pending:
         if not 0 < len(entry_type) <= MAX_TYPE_LENGTH:  # one bad row must not sink a batch
             raise EntryRejected(f"entry type: got {len(entry_type)} characters, want 1..64")
-        pending = _Pending(entry, leaf_hash(entry), entry_type, Future())
-        with self._lock:
-            if self._closed.is_set() or self._thread is None:
-                raise SequencerClosed("the sequencer is not running")
-            self._queue.put(pending)
-        return pending.future
+        return _Pending(entry, leaf_hash(entry), entry_type, answer)
 
     def append(self, entry: bytes, *, timeout: float | None = None) -> Appended:
         """Append one entry and wait until it is durable (see the module docstring)."""
@@ -220,35 +361,29 @@ class Sequencer:
             frontier = self._frontier(conn, size)
             known = find_leaves(conn, [p.leaf_hash for p in batch])
             memory: dict[NodeID, bytes] = dict(frontier.nodes)
-            placed: list[tuple[int, bool] | EntryRejected] = []
-            entries: list[StoredEntry] = []
-            nodes: list[tuple[NodeID, bytes]] = []
             now = self._clock()
-            for p in batch:
+            placement = _Placement(batch, frontier, known, now)
+            run: list[int] = []  # positions of new entries, all different, in order
+            for i, p in enumerate(batch):
+                if p.leaf_hash in placement.running:  # the same entry again: settle the first
+                    placement.settle(run, self._rule(conn))
+                    run = []
                 if p.leaf_hash in known:  # idempotent: the index it already has
-                    placed.append((known[p.leaf_hash], True))
+                    placement.placed[i] = (known[p.leaf_hash], True)
                     continue
-                index = frontier.size
-                if self._apply is not None:
-                    try:
-                        with _savepoint(conn):
-                            self._apply(conn, index, p.data, p.type)
-                    except EntryRejected as e:
-                        placed.append(e)
-                        continue
-                completed = frontier.append(p.leaf_hash)
-                memory.update(completed)
-                nodes.extend(completed)
-                entries.append(StoredEntry(index, p.data, p.leaf_hash, p.type, now))
-                known[p.leaf_hash] = index
-                placed.append((index, False))
-            head = None if entries else self._stored_head(conn, size)
+                run.append(i)
+                placement.running.add(p.leaf_hash)
+            placement.settle(run, self._rule(conn))
+            memory.update(placement.nodes)
+            head = None if placement.entries else self._stored_head(conn, size)
             if head is None:  # new entries, or a log that was never checkpointed
-                insert_entries(conn, entries)
-                insert_nodes(conn, nodes)
+                insert_entries(conn, placement.entries)
+                insert_nodes(conn, placement.nodes)
                 head = self._sign(frontier, now)
                 insert_checkpoint(conn, head[1])
             checkpoint, stored = head
+            placed = [x for x in placement.placed if x is not None]
+            assert len(placed) == len(batch), "every entry is placed or refused"
             indexes = [x[0] for x in placed if isinstance(x, tuple)]
             proofs = self._proofs(conn, indexes, stored.size, memory)
         self._head = (frontier, checkpoint, stored)  # committed: safe to reuse next batch
@@ -257,6 +392,13 @@ class Sequencer:
             else Appended(x[0], p.leaf_hash, checkpoint, stored.note, proofs[x[0]], x[1])
             for p, x in zip(batch, placed, strict=True)
         ]  # fmt: skip
+
+    def _rule(self, conn: Connection) -> Callable[[int, list[tuple[bytes, str]]], _Outcomes]:
+        """The state rule bound to this batch's transaction (accepts all without one)."""
+        rule = self._apply
+        if rule is None:
+            return lambda _first, items: [None] * len(items)
+        return lambda first, items: rule(conn, first, items)
 
     def _sign(self, frontier: Frontier, now: int) -> tuple[Checkpoint, StoredCheckpoint]:
         checkpoint = Checkpoint(self.origin, frontier.size, frontier.root())
@@ -295,4 +437,5 @@ class Sequencer:
         missing = plan_nodes(plans.values()) - memory.keys()
         if missing:
             memory = {**memory, **read_nodes(conn, missing)}
-        return {i: tuple(hash_plan(plan, memory)) for i, plan in plans.items()}
+        proofs = hash_plans(plans.values(), memory)
+        return {i: tuple(proof) for i, proof in zip(plans, proofs, strict=True)}

@@ -64,6 +64,9 @@ class LedgerSettings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * MiB)
     max_clock_skew_s: int = Field(300, ge=1, le=86_400)
     max_batch: int = Field(512, ge=1, le=10_000)
+    workers: int | None = Field(
+        None, ge=0, le=256, description="processes checking entries; default one per core"
+    )
 
     @field_validator("origin")
     @classmethod
@@ -91,6 +94,15 @@ class LedgerSettings(BaseSettings):
     @property
     def key_path(self) -> Path:
         return self.key_file or self.ledger_dir / "operator.key"
+
+    @property
+    def check_workers(self) -> int:
+        """The worker processes in effect: `workers`, else one per core when there are
+        two or more (on one core, checking in the service's own process costs less)."""
+        if self.workers is not None:
+            return self.workers
+        cores = os.cpu_count() or 1
+        return cores if cores > 1 else 0
 
     @property
     def max_skew(self) -> timedelta:

@@ -22,6 +22,7 @@ from ledger.db import (
     CHECKPOINT_TABLE,
     ENTRY_TABLE,
     NODE_TABLE,
+    Sql,
     lock_writers,
     make_engine,
     writer,
@@ -62,18 +63,24 @@ def _chunks(items: Iterable[NodeID], size: int) -> Iterator[list[NodeID]]:
 # --- inside a transaction -------------------------------------------------------------
 
 
-# Statements built once: SQLAlchemy caches their compiled form, so a call costs only
-# the execution, which keeps the sequencer's per-batch overhead and proof latency low.
-_SIZE = sa.select(sa.func.max(_entry.c.idx))
-_FIND = sa.select(_entry.c.leaf_hash, _entry.c.idx).where(
-    _entry.c.leaf_hash.in_(sa.bindparam("hashes", expanding=True))
+# The statements the sequencer runs on every batch are driver SQL on the raw cursor
+# (`ledger.db.Sql`: SQLAlchemy's execution path costs more Python than the database's own
+# work); the rest are SQLAlchemy statements built once, whose compiled form is cached.
+_SIZE = Sql(f"SELECT max(idx) FROM {_entry.name}")
+_FIND = f"SELECT leaf_hash, idx FROM {_entry.name} WHERE leaf_hash IN"
+_INSERT_ENTRY = Sql(
+    f"INSERT INTO {_entry.name} (idx, leaf_hash, data, type, sequenced_ms) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_NODE = Sql(f"INSERT INTO {_node.name} (level, idx, hash) VALUES (?, ?, ?)")
+_INSERT_CHECKPOINT = Sql(
+    f"INSERT INTO {_checkpoint.name} (size, root_hash, note, created_ms) VALUES (?, ?, ?, ?)"
 )
 _CHECKPOINT_AT = sa.select(_checkpoint).where(_checkpoint.c.size == sa.bindparam("size"))
 
 
 def tree_size(conn: Connection) -> int:
     """The number of entries: one past the highest index (the primary key answers)."""
-    top = conn.execute(_SIZE).scalar()
+    top = _SIZE(conn).fetchone()[0]
     return 0 if top is None else int(top) + 1
 
 
@@ -106,7 +113,8 @@ def find_leaves(conn: Connection, leaf_hashes: Collection[bytes]) -> dict[bytes,
     found: dict[bytes, int] = {}
     hashes = list(set(leaf_hashes))
     for start in range(0, len(hashes), _CHUNK):
-        rows = conn.execute(_FIND, {"hashes": hashes[start : start + _CHUNK]})
+        chunk = hashes[start : start + _CHUNK]
+        rows = Sql(f"{_FIND} ({', '.join('?' * len(chunk))})")(conn, *chunk).fetchall()
         found.update((bytes(h), int(i)) for h, i in rows)
     return found
 
@@ -121,27 +129,17 @@ def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
 
 
 def insert_entries(conn: Connection, entries: Sequence[StoredEntry]) -> None:
-    if entries:
-        rows = [
-            {"idx": e.index, "leaf_hash": e.leaf_hash, "data": e.data, "type": e.type,
-             "sequenced_ms": e.sequenced_ms}
-            for e in entries
-        ]  # fmt: skip
-        conn.execute(sa.insert(_entry), rows)
+    _INSERT_ENTRY.many(
+        conn, [(e.index, e.leaf_hash, e.data, e.type, e.sequenced_ms) for e in entries]
+    )
 
 
 def insert_nodes(conn: Connection, nodes: Iterable[tuple[NodeID, bytes]]) -> None:
-    rows = [{"level": n.level, "idx": n.index, "hash": h} for n, h in nodes]
-    if rows:
-        conn.execute(sa.insert(_node), rows)
+    _INSERT_NODE.many(conn, [(n.level, n.index, h) for n, h in nodes])
 
 
-def insert_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
-    conn.execute(
-        sa.insert(_checkpoint),
-        {"size": checkpoint.size, "root_hash": checkpoint.root_hash, "note": checkpoint.note,
-         "created_ms": checkpoint.created_ms},
-    )  # fmt: skip
+def insert_checkpoint(conn: Connection, c: StoredCheckpoint) -> None:
+    _INSERT_CHECKPOINT(conn, c.size, c.root_hash, c.note, c.created_ms)
 
 
 def read_entries(conn: Connection, start: int, stop: int) -> list[StoredEntry]:

@@ -1,7 +1,8 @@
 """A fresh state index that the audit replays the log into, with the ledger's own rules.
 
-The rules (`ledger.rules.apply_entry`) and the state index (`ledger.state`) are the ones
-the sequencer runs on append: the audit does not have a second copy of them. It gives
+The rules (`ledger.rules.record_entry`) and the state index (`ledger.state`, written a
+batch at a time through a `StateBatch`) are the ones the sequencer runs on append: the
+audit does not have a second copy of them. It gives
 them a private scratch database (a SQLite file in a temporary directory, without
 durability: it is thrown away) holding the index tables and, in the entry table, every
 leaf hash replayed (to find duplicates) and the bytes of registrations (for the names the
@@ -27,6 +28,7 @@ from ledger.audit.report import ConsentState, Party
 from ledger.db import ENTRY_TABLE
 from ledger.errors import EntryRejected
 from ledger.state import ACCESSES, GRANTS, KEYS, STATE_TABLES, VERIFIERS, GrantState
+from ledger.state.batch import StateBatch
 from ledger.storage import find_leaves
 from policies import Entry, IssuerRegister, VerifierRegister, parse_entry, sha256_id
 
@@ -42,6 +44,7 @@ class ReplayState:
         with self._conn.begin():
             SQLModel.metadata.create_all(self._conn, tables=[ENTRY_TABLE, *STATE_TABLES])
         self._conn.begin()
+        self._batch = StateBatch(self._conn)
 
     def close(self) -> None:
         self._conn.close()
@@ -74,20 +77,28 @@ class ReplayState:
                 duplicates[index] = earlier
         return duplicates
 
+    def prefetch(self, entries: Sequence[Entry]) -> None:
+        """Load the grants `entries` name at once, before they are applied in turn."""
+        rules.prefetch(self._batch, entries)
+
     def apply(self, index: int, entry: Entry, data: bytes) -> EntryRejected | None:
-        """Run the rules on one entry; the refusal, or None if the entry is valid here."""
+        """Run the rules on one entry; the refusal, or None if the entry is valid here.
+        What it changes is written at the next `commit`."""
         try:
-            rules.apply_entry(self._conn, index=index, entry=entry, entry_id=sha256_id(data))
+            rules.record_entry(self._batch, index=index, entry=entry, entry_id=sha256_id(data))
         except EntryRejected as exc:
             return exc
         return None
 
     def commit(self) -> None:
+        self._batch.flush()
         self._conn.commit()
         self._conn.begin()
+        self._batch = StateBatch(self._conn)
 
     def summary(self, at: datetime) -> ConsentState:
         """The consent state at `at` (grant status as `ledger.state.GrantState.status`)."""
+        self._batch.flush()
         when = rules.epoch(at)
         c = self._conn
         grants: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)

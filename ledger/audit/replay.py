@@ -151,6 +151,7 @@ class _Replay:
         while pending:
             self.tree.checkpoint(*pending.popleft())
         # 5. State rules, in order, for the entries that passed steps 2-4.
+        self.state.prefetch([parsed for _, parsed, _ in valid])
         for index, parsed, data in valid:
             refused = self.state.apply(index, parsed, data)
             if refused is None:

@@ -10,6 +10,7 @@ stores only perfect nodes can answer for every tree size.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from ledger.errors import StorageCorrupt
@@ -40,11 +41,13 @@ def split_point(size: int) -> int:
     return 1 << ((size - 1).bit_length() - 1)
 
 
+@lru_cache(maxsize=1 << 14)
 def range_nodes(lo: int, hi: int) -> tuple[NodeID, ...]:
     """The perfect subtrees, left to right and largest first, whose fold is MTH(D[lo:hi]).
 
     Valid for every range the RFC recursion produces: `lo` is a multiple of the smallest
-    power of two that is at least `hi - lo`.
+    power of two that is at least `hi - lo`. Cached: the proofs of one batch, and of the
+    batches after it, walk mostly the same ranges near the root.
     """
     if not 0 <= lo < hi:
         raise ValueError(f"range_nodes: got [{lo}, {hi}), want 0 <= lo < hi")

@@ -78,6 +78,22 @@ def hash_plan(plan: Plan, hashes: Mapping[NodeID, bytes]) -> list[bytes]:
     return [fold_nodes(step, hashes) for step in plan]
 
 
+def hash_plans(plans: Iterable[Plan], hashes: Mapping[NodeID, bytes]) -> list[list[bytes]]:
+    """`hash_plan` for several plans, folding each step they share once (the proofs of
+    neighbouring leaves share every step near the root)."""
+    folded: dict[tuple[NodeID, ...], bytes] = {}
+    proofs = []
+    for plan in plans:
+        proof = []
+        for step in plan:
+            value = folded.get(step)
+            if value is None:
+                value = folded[step] = fold_nodes(step, hashes)
+            proof.append(value)
+        proofs.append(proof)
+    return proofs
+
+
 def inclusion_proof(index: int, size: int, source: NodeSource) -> list[bytes]:
     """PATH(index, D[0:size]) from stored nodes, in one fetch of O(log size) nodes."""
     plan = inclusion_plan(index, size)

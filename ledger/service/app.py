@@ -7,7 +7,9 @@ opens the log and closes it again:
 1. the operator key (read, or generated at first start: `ledger.settings.operator_key`);
 2. the store (tables created) and the state index (created, then brought up to the log
    by `ledger.rules.catch_up` if another writer left it behind);
-3. the sequencer with the rules as its hooks; closing it finishes every queued append.
+3. the rules, with their worker processes (`LedgerSettings.check_workers`) that check
+   entries in parallel, and the sequencer with the rules as its hooks; closing the
+   sequencer finishes every queued append, then the workers stop.
 
 They live on `app.state` (`settings`, `signer`, `store`, `sequencer`) for the
 dependencies of `ledger.service.deps`.
@@ -43,24 +45,38 @@ class OpenLog:
     signer: SignerKey
     store: LedgerStore
     sequencer: Sequencer
+    rules: Rules | None = None
+
+    def close(self) -> None:
+        """Finish the queued appends, stop the workers, release the database."""
+        self.sequencer.close()
+        if self.rules is not None:
+            self.rules.close()
+        self.store.engine.dispose()
 
 
 def open_log(settings: LedgerSettings) -> OpenLog:
     """Steps 1-3 of the module docstring (blocking: run it off the event loop)."""
     signer = operator_key(settings)
     store = LedgerStore.from_url(settings.url)
+    rules = None
     try:
         state.create_tables(store.engine)
         catch_up(store)
-        rules = Rules(max_skew=settings.max_skew)
+        workers = settings.check_workers
+        rules = Rules(max_skew=settings.max_skew, workers=workers)
         sequencer = Sequencer(
-            store, signer=signer, origin=settings.origin, validate=rules.validate,
-            apply=rules.apply, max_batch=settings.max_batch,
+            store, signer=signer, origin=settings.origin,
+            validate=None if workers else rules.validate,
+            validate_later=rules.validate_later if workers else None,
+            apply_batch=rules.apply_batch, max_batch=settings.max_batch,
         ).start()  # fmt: skip
     except BaseException:
+        if rules is not None:
+            rules.close()
         store.engine.dispose()
         raise
-    return OpenLog(signer, store, sequencer)
+    return OpenLog(signer, store, sequencer, rules)
 
 
 @asynccontextmanager
@@ -70,8 +86,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await run_in_threadpool(log.sequencer.close)
-        log.store.engine.dispose()
+        await run_in_threadpool(log.close)
 
 
 def create_app(settings: LedgerSettings) -> FastAPI:

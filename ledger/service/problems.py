@@ -4,9 +4,10 @@ The ledger's error family is mapped here, once: a refused entry is 400 when the 
 not an entry at all (`not_json`, `not_canonical`, `malformed`) and 422 when a signature,
 the clock or a state rule refuses it; `NotFound` is 404; a request the service cannot
 answer as asked (`InvalidRequest`: out-of-range proof queries, bad parameters, an
-oversized body) carries its own status; a stopped sequencer is 503; anything else in the
-family means the store is broken: 500. FastAPI's own errors (parameter validation, unknown
-routes) get the same shape, so clients parse one kind of error body.
+oversized body) carries its own status; a stopped sequencer, or a worker process that
+died while checking the entry, is 503 (nothing was appended: send it again); anything
+else in the family means the store is broken: 500. FastAPI's own errors (parameter
+validation, unknown routes) get the same shape, so clients parse one kind of error body.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Route
 
-from ledger.errors import EntryRejected, LedgerError, NotFound, SequencerClosed
+from ledger.errors import EntryRejected, LedgerError, NotFound, SequencerClosed, WorkerFailed
 from ledger.rules import MALFORMED_REASONS, Rejected
 from ledger.service.models import Problem
 
@@ -64,7 +65,7 @@ def classify(error: LedgerError) -> tuple[int, str, str]:
         return 422, "rejected", str(error)
     if isinstance(error, NotFound):
         return 404, "not_found", str(error)
-    if isinstance(error, SequencerClosed):
+    if isinstance(error, SequencerClosed | WorkerFailed):
         return 503, "unavailable", str(error)
     return 500, "internal", f"{type(error).__name__}: {error}"
 

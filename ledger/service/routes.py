@@ -53,7 +53,11 @@ async def append_entry(
     again gets its first index back with `duplicate: true`, even once its `created_at`
     is beyond the clock-skew bound."""
     try:
-        future = await run_in_threadpool(sequencer.submit, body)  # parse + signature: CPU
+        if sequencer.defers_validation:  # checked in worker processes: submit is cheap
+            future = sequencer.submit(body)
+        else:  # parse + signature here: CPU, off the event loop
+            future = await run_in_threadpool(sequencer.submit, body)
+        done = await asyncio.wrap_future(future)
     except Rejected as refused:
         if refused.reason is not Reason.CLOCK_SKEW:
             raise
@@ -61,7 +65,6 @@ async def append_entry(
         if logged is None:
             raise
         return logged
-    done = await asyncio.wrap_future(future)
     return models.Appended(
         index=done.index,
         leaf_hash=b64url_encode(done.leaf_hash),

@@ -1,10 +1,11 @@
-"""The rules' side of the state index: the lookups and writes `ledger.rules` makes for
-each entry, inside the sequencer's batch transaction.
+"""The rules' side of the state index: the lookups and writes `ledger.rules` makes,
+inside the sequencer's batch transaction.
 
-They run once or twice per entry in the one sequencer thread, so they are written as
+They run in the one sequencer thread that every append waits for, so they are written as
 driver SQL on the connection's raw DBAPI cursor: through SQLAlchemy's execution machinery
-each statement costs ~0.1 ms of Python, several times SQLite's own work, and every
-appended entry would wait for it. Placeholders are `?`, turned into `%s` for psycopg.
+each statement costs ~0.1 ms of Python, several times SQLite's own work. Placeholders are
+`?`, turned into `%s` for psycopg. The single-row functions below are the index's plain
+API; `ledger.state.batch` runs the same statements once per batch (`many`, `find_grants`).
 """
 
 from __future__ import annotations
@@ -13,65 +14,59 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from ledger.db import Sql
 from ledger.state.tables import ACCESSES, GRANTS, HEAD, KEYS, SCHEMAS, VERIFIERS, GrantState
 
-
-class _Sql:
-    """One statement, run on the raw cursor of `conn`'s current transaction."""
-
-    __slots__ = ("_format", "_qmark")
-
-    def __init__(self, sql: str) -> None:
-        self._qmark, self._format = sql, sql.replace("?", "%s")
-
-    def _cursor(self, conn: Connection) -> tuple[Any, str]:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None, "the connection is closed"
-        return raw.cursor(), self._qmark if conn.dialect.paramstyle == "qmark" else self._format
-
-    def __call__(self, conn: Connection, *params: object) -> Any:
-        cursor, sql = self._cursor(conn)
-        cursor.execute(sql, params)
-        return cursor
-
-    def many(self, conn: Connection, rows: list[tuple[object, ...]]) -> None:
-        cursor, sql = self._cursor(conn)
-        cursor.executemany(sql, rows)
-
-
 _G = GRANTS.name
-_FIND_GRANT = _Sql(
+_GRANT_COLUMNS = (
     "SELECT id, idx, pseudonym, verifier, not_before, not_after, max_uses, uses, last_use,"
-    f" revoked_at, revoked_idx FROM {_G} WHERE id = ?"
+    f" revoked_at, revoked_idx FROM {_G} WHERE id"
 )
-_FIND_KEY = _Sql(f"SELECT issuer, revoked_idx FROM {KEYS.name} WHERE public_key = ?")
-_FIND_SCHEMA = _Sql(f"SELECT 1 FROM {SCHEMAS.name} WHERE schema_id = ? LIMIT 1")
-_FIND_VERIFIER = _Sql(f"SELECT idx FROM {VERIFIERS.name} WHERE did = ?")
-_SET_APPLIED = _Sql(f"UPDATE {HEAD.name} SET applied = ? WHERE id = 1")
-_INSERT_APPLIED = _Sql(f"INSERT INTO {HEAD.name} (id, applied) VALUES (1, ?)")
-_ADD_KEY = _Sql(f"INSERT INTO {KEYS.name} (public_key, issuer, idx) VALUES (?, ?, ?)")
-_ADD_SCHEMA = _Sql(f"INSERT INTO {SCHEMAS.name} (schema_id, public_key) VALUES (?, ?)")
-_REVOKE_KEY = _Sql(f"UPDATE {KEYS.name} SET revoked_idx = ? WHERE public_key = ?")
-_ADD_VERIFIER = _Sql(f"INSERT INTO {VERIFIERS.name} (did, idx) VALUES (?, ?)")
-_ADD_GRANT = _Sql(
+_FIND_GRANT = Sql(f"{_GRANT_COLUMNS} = ?")
+_CHUNK = 500  # ids per IN list: far below every backend's bound-parameter limit
+_FIND_KEY = Sql(f"SELECT issuer, revoked_idx FROM {KEYS.name} WHERE public_key = ?")
+_FIND_SCHEMA = Sql(f"SELECT 1 FROM {SCHEMAS.name} WHERE schema_id = ? LIMIT 1")
+_FIND_VERIFIER = Sql(f"SELECT idx FROM {VERIFIERS.name} WHERE did = ?")
+_SET_APPLIED = Sql(f"UPDATE {HEAD.name} SET applied = ? WHERE id = 1")
+_INSERT_APPLIED = Sql(f"INSERT INTO {HEAD.name} (id, applied) VALUES (1, ?)")
+_ADD_KEY = Sql(f"INSERT INTO {KEYS.name} (public_key, issuer, idx) VALUES (?, ?, ?)")
+_ADD_SCHEMA = Sql(f"INSERT INTO {SCHEMAS.name} (schema_id, public_key) VALUES (?, ?)")
+_REVOKE_KEY = Sql(f"UPDATE {KEYS.name} SET revoked_idx = ? WHERE public_key = ?")
+_ADD_VERIFIER = Sql(f"INSERT INTO {VERIFIERS.name} (did, idx) VALUES (?, ?)")
+_ADD_GRANT = Sql(
     f"INSERT INTO {_G} (id, idx, pseudonym, verifier, schema_id, purpose, not_before,"
     " not_after, max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
 )
-_REVOKE_GRANT = _Sql(f"UPDATE {_G} SET revoked_at = ?, revoked_idx = ? WHERE id = ?")
-_ADD_ACCESS = _Sql(f"INSERT INTO {ACCESSES.name} (idx, grant_id, at) VALUES (?, ?, ?)")
-_USE = _Sql(f"UPDATE {_G} SET uses = uses + 1, last_use = ? WHERE id = ?")
+_REVOKE_GRANT = Sql(f"UPDATE {_G} SET revoked_at = ?, revoked_idx = ? WHERE id = ?")
+_ADD_ACCESS = Sql(f"INSERT INTO {ACCESSES.name} (idx, grant_id, at) VALUES (?, ?, ?)")
+_USE = Sql(f"UPDATE {_G} SET uses = uses + 1, last_use = ? WHERE id = ?")
+_SET_GRANT = Sql(
+    f"UPDATE {_G} SET uses = ?, last_use = ?, revoked_at = ?, revoked_idx = ? WHERE id = ?"
+)
 
 
 # --- lookups --------------------------------------------------------------------------
 
 
+def _grant(row: tuple[Any, ...]) -> GrantState:
+    gid, idx, pseudonym, verifier, *rest = row
+    return GrantState(gid, idx, b"", bytes(pseudonym), verifier, *rest)
+
+
 def find_grant(conn: Connection, grant_id: str) -> GrantState | None:
     """The grant's terms and counters (without its entry bytes), or None."""
     row = _FIND_GRANT(conn, grant_id).fetchone()
-    if row is None:
-        return None
-    gid, idx, pseudonym, verifier, *rest = row
-    return GrantState(gid, idx, b"", bytes(pseudonym), verifier, *rest)
+    return None if row is None else _grant(row)
+
+
+def find_grants(conn: Connection, grant_ids: list[str]) -> dict[str, GrantState]:
+    """`find_grant` for many ids at once (unknown ids are left out): few queries."""
+    found: dict[str, GrantState] = {}
+    for start in range(0, len(grant_ids), _CHUNK):
+        chunk = grant_ids[start : start + _CHUNK]
+        query = Sql(f"{_GRANT_COLUMNS} IN ({', '.join('?' * len(chunk))})")
+        found.update((row[0], _grant(row)) for row in query(conn, *chunk).fetchall())
+    return found
 
 
 def find_issuer_key(conn: Connection, public_key: bytes) -> tuple[str, int | None] | None:

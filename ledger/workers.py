@@ -1,0 +1,291 @@
+"""Worker processes for the ledger's CPU-bound checks, so that they use every core.
+
+The stateless checks of an entry (parsing, Ed25519 and the consent Schnorr signature) are
+most of an append's cost, and py-arkworks-bls12381 holds the GIL while it computes: in one
+process, threads cannot verify consent signatures in parallel. `WorkerPool` runs a
+function over items in worker processes instead, for callers in many threads:
+
+- A caller's item waits in a queue; an idle worker takes *everything* queued, so under
+  load one message carries a batch and the pipe and pickling costs are paid per batch,
+  while a lone caller is served at once. Each worker has one batch in flight; its reader
+  thread hands the results out and sends the worker the next batch.
+- Results travel as values or as the exception the function raised (one that does not
+  survive pickling is replaced by a `RuntimeError` naming it), per item: one bad item
+  fails only its own caller.
+- A worker that dies (killed, out of memory, a crash in native code) fails the items of
+  its batch with `WorkerFailed`, never a hang, and is replaced. If no replacement starts,
+  later calls fail with `WorkerFailed` too.
+- Workers are started from the fork server (or spawned) rather than forked: the ledger
+  runs threads and holds database connections, which a fork would copy. The fork server
+  preloads `PRELOAD`, so each worker is a cheap fork of an interpreter that already
+  imported the checks. A worker reads from a pipe only it and this process hold, so when
+  this process dies, even by SIGKILL, the worker reads end-of-file and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import suppress
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, TypeVar
+
+from ledger.errors import SequencerClosed, WorkerFailed
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+PRELOAD = ["ledger.rules", "ledger.audit.checks"]
+"""Modules the fork server imports once, so that workers start without importing them."""
+
+_log = logging.getLogger("ledger.workers")
+
+
+def worker_context() -> BaseContext:
+    """The start method for worker processes: the fork server (preloading `PRELOAD`) where
+    the platform has one, else spawn. Never a bare fork (see the module docstring)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # no effect once the fork server runs
+    return context
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives pickling, else a `RuntimeError` that names it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _serve(conn: Connection, fn: Callable[[Any], Any]) -> None:
+    """A worker's loop: a batch in, `[(ok, value or exception), ...]` out, until `None`
+    or end-of-file (this pool closed, or its process died)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            return
+        if batch is None:
+            return
+        results: list[tuple[bool, Any]] = []
+        for item in batch:
+            try:
+                results.append((True, fn(item)))
+            except Exception as exc:
+                results.append((False, _portable(exc)))
+        try:
+            try:
+                conn.send(results)
+            except pickle.PicklingError as exc:  # raised before anything was written
+                conn.send([(False, RuntimeError(f"result does not pickle: {exc}"))] * len(batch))
+        except OSError:
+            return  # the parent is gone
+
+
+@dataclass(eq=False)
+class _Job(Generic[A, R]):
+    item: A
+    future: Future[R] = field(default_factory=Future)
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    jobs: list[_Job[Any, Any]] = field(default_factory=list)
+    """The batch in flight (empty when idle)."""
+
+    @property
+    def pid(self) -> int:
+        assert self.process.pid is not None, "started"
+        return self.process.pid
+
+
+class WorkerPool(Generic[A, R]):
+    """`submit(item)` / `run(item)` compute `fn(item)` in one of `workers` processes (see
+    the module docstring). `fn` must be a module-level function; `close()` stops them."""
+
+    def __init__(self, fn: Callable[[A], R], *, workers: int, max_batch: int = 64) -> None:
+        if workers < 1:
+            raise ValueError(f"workers: got {workers}, want >= 1")
+        if max_batch < 1:
+            raise ValueError(f"max_batch: got {max_batch}, want >= 1")
+        self._fn, self._max_batch = fn, max_batch
+        self._context = worker_context()
+        self._lock = threading.Lock()
+        self._waiting: list[_Job[A, R]] = []
+        self._idle: list[_Worker] = []
+        self._live: set[_Worker] = set()
+        self._readers: list[threading.Thread] = []
+        self._closed = False
+        self._broken: str | None = None
+        try:
+            for _ in range(workers):
+                self._add(self._start())
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the live workers (for operators and tests)."""
+        with self._lock:
+            return sorted(w.pid for w in self._live)
+
+    def submit(self, item: A) -> Future[R]:
+        """`fn(item)`, to be computed in a worker: the future of its value, or of the
+        exception it raised; of `WorkerFailed` if the worker died meanwhile. Raises
+        `SequencerClosed` after `close()`, `WorkerFailed` if no worker could be started."""
+        job: _Job[A, R] = _Job(item)
+        with self._lock:
+            if self._closed:
+                raise SequencerClosed("the validation workers are stopped")
+            if self._broken is not None:
+                raise WorkerFailed(self._broken)
+            self._waiting.append(job)
+            worker = self._idle.pop() if self._idle else None
+            if worker is not None:
+                worker.jobs = self._take()
+        if worker is not None:
+            self._send(worker)
+        return job.future
+
+    def run(self, item: A) -> R:
+        """`fn(item)`, computed in a worker (`submit` and wait)."""
+        return self.submit(item).result()
+
+    def close(self) -> None:
+        """Let each worker finish its batch, stop them all; queued items fail with
+        `SequencerClosed`. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            waiting, self._waiting = self._waiting, []
+            workers = list(self._live)
+        for job in waiting:
+            job.future.set_exception(SequencerClosed("the validation workers are stopped"))
+        for worker in workers:
+            with suppress(OSError):  # already gone: its reader has seen it
+                worker.conn.send(None)  # after the batch in flight, if any
+        for reader in list(self._readers):
+            if reader is not threading.current_thread():
+                reader.join(timeout=30)
+        for worker in workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+
+    def __enter__(self) -> WorkerPool[A, R]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _start(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(  # type: ignore[attr-defined]
+            target=_serve, args=(child, self._fn), name="ledger-check-worker", daemon=True
+        )
+        process.start()
+        child.close()  # the worker holds the only other end: our death is its EOF
+        return _Worker(process, parent)
+
+    def _add(self, worker: _Worker) -> None:
+        """Put a started worker to work (or to rest), with a reader thread of its own."""
+        reader = threading.Thread(
+            target=self._read, args=(worker,), name="ledger-check-reader", daemon=True
+        )
+        with self._lock:
+            self._live.add(worker)
+            self._readers.append(reader)
+            closed = self._closed
+            if self._waiting and not closed:
+                worker.jobs = self._take()
+            else:
+                self._idle.append(worker)
+        reader.start()
+        if closed:  # a replacement that arrived after close(): stop it like the others
+            worker.conn.send(None)
+        elif worker.jobs:
+            self._send(worker)
+
+    def _take(self) -> list[_Job[A, R]]:
+        """The next batch from the queue (call with the lock held)."""
+        batch = self._waiting[: self._max_batch]
+        del self._waiting[: self._max_batch]
+        return batch
+
+    def _send(self, worker: _Worker) -> None:
+        with suppress(OSError):  # the worker is gone: its reader fails the batch
+            worker.conn.send([job.item for job in worker.jobs])
+
+    def _read(self, worker: _Worker) -> None:
+        """Hand out each batch's results and feed the worker, until it stops."""
+        while True:
+            try:
+                results = worker.conn.recv()
+            except Exception:  # EOF, a reset pipe, or a result that does not unpickle
+                results = None
+            with self._lock:
+                jobs, worker.jobs = worker.jobs, []
+                if results is None or len(results) != len(jobs):
+                    self._live.discard(worker)
+                    if worker in self._idle:
+                        self._idle.remove(worker)
+                    closing = self._closed
+                else:
+                    if self._waiting and not self._closed:
+                        worker.jobs = self._take()
+                    else:
+                        self._idle.append(worker)
+            if results is None or len(results) != len(jobs):
+                self._died(worker, jobs, closing)
+                return
+            for job, (ok, value) in zip(jobs, results, strict=True):
+                if ok:
+                    job.future.set_result(value)
+                else:
+                    job.future.set_exception(value)
+            if worker.jobs:
+                self._send(worker)
+
+    def _died(self, worker: _Worker, jobs: list[_Job[A, R]], closing: bool) -> None:
+        """Fail the dead worker's batch and, unless closing, start a replacement."""
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        if jobs:
+            failure = WorkerFailed(f"a validation worker exited (code {code}) while checking")
+            for job in jobs:
+                job.future.set_exception(failure)
+        if closing:
+            return
+        _log.error("validation worker %s exited (code %s): starting another", worker.pid, code)
+        worker.conn.close()
+        try:
+            replacement = self._start()
+        except Exception as exc:
+            with self._lock:
+                if not self._live:
+                    self._broken = f"no validation worker could be started: {exc}"
+                    waiting, self._waiting = self._waiting, []
+                else:
+                    waiting = []
+            for job in waiting:
+                job.future.set_exception(WorkerFailed(f"no validation worker: {exc}"))
+            return
+        self._add(replacement)
