@@ -118,20 +118,13 @@ def _live_offer(engine: Engine, token: str, now: datetime) -> OfferRow:
     return row
 
 
-def _offer(
-    identity: IssuerIdentity, settings: SessionSettings, token: str, row: OfferRow
-) -> tuple[Schema, dict[str, Value], IssuanceOffer]:
+def _stored(identity: IssuerIdentity, row: OfferRow) -> tuple[Schema, dict[str, Value]]:
+    """The offer's schema and typed values, as stored when it was made."""
     schema = identity.schema(row.schema_id)
     if schema is None:  # the home lost a schema the offer was made for
         raise Refused(410, "offer-expired", "this issuer no longer issues the offer's schema")
     raw = json.loads(row.attributes)
-    values = {n: schema.value_from_json(n, raw[n]) for n in schema.names}
-    offer = sign_offer(
-        identity.key, issuer_name=identity.name, public_key=identity.bbs.public_key(),
-        schema=schema, attributes=values, created_at=_time(row.created_at),
-        expires_at=_time(row.expires_at), response_uri=f"{settings.base_url}/v1/offers/{token}",
-    )  # fmt: skip
-    return schema, values, offer
+    return schema, {n: schema.value_from_json(n, raw[n]) for n in schema.names}
 
 
 def offer_document(
@@ -143,13 +136,18 @@ def offer_document(
     now: datetime,
 ) -> IssuanceOffer:
     """The signed offer behind `token`, while it can be taken."""
-    return _offer(identity, settings, token, _live_offer(engine, token, now))[2]
+    row = _live_offer(engine, token, now)
+    schema, values = _stored(identity, row)
+    return sign_offer(
+        identity.key, issuer_name=identity.name, public_key=identity.bbs.public_key(),
+        schema=schema, attributes=values, created_at=_time(row.created_at),
+        expires_at=_time(row.expires_at), response_uri=f"{settings.base_url}/v1/offers/{token}",
+    )  # fmt: skip
 
 
 def answer_offer(
     engine: Engine,
     identity: IssuerIdentity,
-    settings: SessionSettings,
     token: str,
     body: bytes,
     *,
@@ -160,7 +158,7 @@ def answer_offer(
     made; 3. the offer is used up, by this answer and no other."""
     # 1. Live.
     row = _live_offer(engine, token, now)
-    schema, values, _ = _offer(identity, settings, token, row)
+    schema, values = _stored(identity, row)
     # 2. The commitment (the issuer never learns the holder secret) and the signature.
     try:
         request = IssuanceRequest.from_json(body)
@@ -180,13 +178,11 @@ def offer_status(engine: Engine, offer_id: str, *, now: datetime) -> models.Offe
     row = get_offer(engine, offer_id=offer_id)
     if row is None:
         raise Refused(404, "unknown-offer", "no such offer")
-    status = (
-        "used"
-        if row.used_at is not None
-        else "expired"
-        if row.expires_at <= _epoch(now)
-        else "pending"
-    )
+    status = "pending"
+    if row.used_at is not None:
+        status = "used"
+    elif row.expires_at <= _epoch(now):
+        status = "expired"
     used = None if row.used_at is None else format_time(_time(row.used_at))
     return models.OfferStatus(
         id=row.id, status=status, expires_at=format_time(_time(row.expires_at)), used_at=used

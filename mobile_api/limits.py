@@ -75,6 +75,10 @@ class RateLimiter:
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many client addresses it remembers."""
+        return len(self._buckets)
+
     def take(self, client: str) -> None:
         """Spend one token of `client`; `Refused` 429 with `Retry-After` if none is left."""
         if self.per_minute == 0:

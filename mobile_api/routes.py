@@ -118,11 +118,10 @@ def get_offer(
                **responses(400, 404, 409, 410, 413, 415, 429)},
 )  # fmt: skip
 def post_offer_answer(
-    body: JsonBody, engine: EngineDep, identity: IssuerDep, settings: SettingsDep, now: NowDep,
-    token: Token,
-) -> Response:  # fmt: skip
+    body: JsonBody, engine: EngineDep, identity: IssuerDep, now: NowDep, token: Token
+) -> Response:
     """Answer an offer with a commitment to the holder secret; get the blind signature."""
-    answer = issuer.answer_offer(engine, identity, settings, token, body, now=now)
+    answer = issuer.answer_offer(engine, identity, token, body, now=now)
     return Response(answer, media_type=_JSON)
 
 

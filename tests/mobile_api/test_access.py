@@ -130,10 +130,13 @@ def test_documents_are_sent_as_json(verifier: Party) -> None:
     problem(answer, 415, "unsupported-media-type")
 
 
-def test_unknown_routes_and_methods_are_problems(verifier: Party) -> None:
+def test_unknown_routes_and_methods_are_problems(verifier: Party, issuer: Party) -> None:
     problem(httpx.get(f"{verifier.url}/v1/nothing"), 404, "not-found")
     answer = httpx.delete(f"{verifier.url}/v1/health")
     problem(answer, 405, "method-not-allowed")
-    assert "GET" in answer.headers["allow"]
+    assert answer.headers["allow"] == "GET"
+    both = httpx.put(f"{issuer.url}/v1/offers/{b64url_encode(os.urandom(32))}")
+    problem(both, 405, "method-not-allowed")
+    assert both.headers["allow"] == "GET, POST"  # every method of the path
     # The issuer's routes are not served by a verifier.
     problem(httpx.get(f"{verifier.url}/v1/offers/abc"), 404, "not-found")
