@@ -398,3 +398,27 @@ def test_schema_is_resolved_by_id_as_by_name(verifier: Party) -> None:
     with verifier.admin() as admin:
         created = admin.create_request(RESIDENT.schema_id, ["district"], purpose=SERVICE)
     assert created.request["schema"] == RESIDENT.schema_id
+
+
+def test_a_verifier_on_postgresql(
+    tmp_path: Path,
+    ledger: Ledger,
+    issuer: Party,
+    wallet: Wallet,
+    credential: str,
+    postgres_url: str,
+) -> None:
+    with running(
+        "verifier",
+        tmp_path / "pg-verifier",
+        ledger.url,
+        database_url=postgres_url,
+        trusted_issuers=[issuer.did],
+    ) as verifier:
+        created, request = ask(verifier)
+        consent = grant(wallet, request, ledger)
+        answer = present(wallet, credential, request, issuer=issuer.did, grant_id=consent.id)
+        assert answer.status_code == 200, answer.text
+        again = present(wallet, credential, request, issuer=issuer.did, grant_id=consent.id)
+        refused(again, 409, "request", "nonce-replayed")
+        assert result(verifier, created.id).status == "accepted"
