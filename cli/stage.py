@@ -86,9 +86,10 @@ def stage(directory: Path, cast: Cast | None = None) -> Iterator[World]:
     cast = cast or Cast()
     now = datetime.datetime.now(datetime.UTC)
     with ExitStack() as stack:
-        # 1. The ledger: its operator key is made at its first start.
+        # 1. The ledger: its operator key is made at its first start. A handful of entries
+        #    are checked in its own process (worker processes would cost more to start).
         bound = stack.enter_context(loopback_socket())
-        operator = ledger_settings(home=directory, port=bound.port)
+        operator = ledger_settings(home=directory, port=bound.port, workers=0)
         ledger_url = stack.enter_context(serve(ledger_app(operator), bound, name="ledger"))
         key = SignerKey.from_text(operator.key_path.read_text().strip()).verifier().to_text()
 
