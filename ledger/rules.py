@@ -5,7 +5,7 @@ DESIGN.md §Ledger, "validation on append". `validate` runs before the entry is 
 bytes and the server clock:
 
 1. the bytes are JSON, in RFC 8785 canonical form (`not_json`, `not_canonical`);
-2. they parse as one of the six entry types (`malformed`: `policies.parse_entry`);
+2. they parse as one of the eight entry types (`malformed`: `policies.parse_entry`);
 3. the signature verifies: Ed25519 of the did the entry names, or the holder's Schnorr
    signature under `P_v` (`bad_signature`: `policies.verify_entry_signature`);
 4. `created_at` lies within `max_skew` of the server clock (`clock_skew`).
@@ -29,6 +29,10 @@ refuses an entry before it changes anything, so a refused entry needs no savepoi
   (`wrong_verifier`), a grant revoked, expired or not yet valid at the record's
   `created_at` (`grant_revoked`, `grant_expired`, `grant_not_yet_valid`), or already used
   `max_uses` times (`max_uses_reached`).
+- `petition.open` and `petition.sign`: `ledger.petitions` (`unknown_issuer`,
+  `unknown_schema`; `petition_not_found`, `petition_closed`, `ineligible`,
+  `bad_signature`, `already_signed`). A signature's presentation is verified by
+  `validate` when the petition is known already, else by `apply`.
 
 The same entry twice never reaches `apply`: the sequencer answers it with its first index.
 """
@@ -44,7 +48,7 @@ from enum import StrEnum
 
 from sqlalchemy.engine import Connection
 
-from ledger import state
+from ledger import petitions, state
 from ledger.errors import EntryRejected, StorageCorrupt
 from ledger.state import GrantStatus
 from ledger.state.batch import StateBatch
@@ -58,6 +62,8 @@ from policies import (
     Entry,
     IssuerRegister,
     IssuerRevokeKey,
+    PetitionOpen,
+    PetitionSign,
     SignatureError,
     VerifierRegister,
     canonical_bytes,
@@ -92,6 +98,11 @@ class Reason(StrEnum):
     GRANT_EXPIRED = "grant_expired"
     GRANT_NOT_YET_VALID = "grant_not_yet_valid"
     MAX_USES_REACHED = "max_uses_reached"
+    UNKNOWN_ISSUER = "unknown_issuer"
+    PETITION_NOT_FOUND = "petition_not_found"
+    PETITION_CLOSED = "petition_closed"
+    INELIGIBLE = "ineligible"
+    ALREADY_SIGNED = "already_signed"
 
 
 #: Reasons that say the bytes are not an entry at all, as opposed to a refused one.
@@ -144,10 +155,15 @@ def check_entry(data: bytes, *, now: datetime, max_skew: timedelta = DEFAULT_MAX
     return entry
 
 
-def _check_in_worker(item: tuple[bytes, datetime, timedelta]) -> Entry:
-    """`check_entry` for a `ledger.workers.WorkerPool`: (bytes, now, max_skew) in."""
-    data, now, max_skew = item
-    return check_entry(data, now=now, max_skew=max_skew)
+def _check_in_worker(
+    item: tuple[bytes, datetime, timedelta, petitions.PetitionTerms | None],
+) -> Entry:
+    """`check_entry` for a `ledger.workers.WorkerPool`: (bytes, now, max_skew, the terms
+    of the petition a signature names, if known) in; `petitions.precheck` with them."""
+    data, now, max_skew, terms = item
+    entry = check_entry(data, now=now, max_skew=max_skew)
+    petitions.precheck(entry, terms)
+    return entry
 
 
 def _unparsable(data: bytes, error: DocumentError) -> Rejected:
@@ -171,11 +187,18 @@ def _unparsable(data: bytes, error: DocumentError) -> Rejected:
 # --- stateful -------------------------------------------------------------------------
 
 
-def apply_entry(conn: Connection, *, index: int, entry: Entry, entry_id: str) -> None:
+def apply_entry(
+    conn: Connection,
+    *,
+    index: int,
+    entry: Entry,
+    entry_id: str,
+    memo: petitions.PetitionMemo | None = None,
+) -> None:
     """Check `entry` (logged at `index`, id `entry_id`) against the state index and
     record it there, or raise `Rejected` having written nothing (a batch of one)."""
     batch = StateBatch(conn)
-    record_entry(batch, index=index, entry=entry, entry_id=entry_id)
+    record_entry(batch, index=index, entry=entry, entry_id=entry_id, memo=memo)
     batch.flush()
 
 
@@ -184,11 +207,22 @@ def prefetch(batch: StateBatch, entries: Sequence[Entry]) -> None:
     batch.prefetch_grants([e.grant for e in entries if isinstance(e, ConsentRevoke | AccessRecord)])
 
 
-def record_entry(batch: StateBatch, *, index: int, entry: Entry, entry_id: str) -> None:
+def record_entry(
+    batch: StateBatch,
+    *,
+    index: int,
+    entry: Entry,
+    entry_id: str,
+    memo: petitions.PetitionMemo | None = None,
+) -> None:
     """`apply_entry` inside a `StateBatch`: the change is written when the batch flushes,
-    and the batch's later entries see it at once. A refused entry changes nothing."""
+    and the batch's later entries see it at once. A refused entry changes nothing.
+    `memo`: the petitions and signatures a `Rules.validate` checked already."""
     if isinstance(entry, IssuerRegister):
         _issuer_register(batch, index, entry)
+        petitions.record_registration(batch, entry)
+    elif isinstance(entry, PetitionOpen | PetitionSign):
+        petitions.record_petition(batch, index=index, entry=entry, entry_id=entry_id, memo=memo)
     elif isinstance(entry, IssuerRevokeKey):
         _issuer_revoke_key(batch, index, entry)
     elif isinstance(entry, VerifierRegister):
@@ -323,6 +357,7 @@ class Rules:
         self._parsed: dict[bytes, Entry] = {}
         self._lock = threading.Lock()
         self._pool = WorkerPool(_check_in_worker, workers=workers) if workers else None
+        self.petitions = petitions.PetitionMemo()
 
     def close(self) -> None:
         """Stop the worker processes, if any (after the sequencer using these rules)."""
@@ -337,11 +372,13 @@ class Rules:
 
     def validate(self, data: bytes) -> str:
         """The stateless checks; the entry's type (`Validator` of `ledger.sequencer`)."""
+        terms = self.petitions.terms_for(data)
         if self._pool is None:
             entry = check_entry(data, now=self._clock(), max_skew=self.max_skew)
+            petitions.precheck(entry, terms)
         else:
-            entry = self._pool.run((data, self._clock(), self.max_skew))
-        return self._keep(data, entry)
+            entry = self._pool.run((data, self._clock(), self.max_skew, terms))
+        return self._keep(data, entry, terms)
 
     def validate_later(self, data: bytes) -> Future[str]:
         """`validate` in the worker processes, answered when they are done: the future of
@@ -354,20 +391,30 @@ class Rules:
             except Exception as exc:
                 answer.set_exception(exc)
             return answer
-        checked = self._pool.submit((data, self._clock(), self.max_skew))
-        checked.add_done_callback(lambda done: self._checked(data, done, answer))
+        terms = self.petitions.terms_for(data)
+        checked = self._pool.submit((data, self._clock(), self.max_skew, terms))
+        checked.add_done_callback(lambda done: self._checked(data, done, answer, terms))
         return answer
 
-    def _checked(self, data: bytes, checked: Future[Entry], answer: Future[str]) -> None:
+    def _checked(
+        self,
+        data: bytes,
+        checked: Future[Entry],
+        answer: Future[str],
+        terms: petitions.PetitionTerms | None,
+    ) -> None:
         try:
             entry = checked.result()
         except Exception as exc:
             answer.set_exception(exc)
             return
-        answer.set_result(self._keep(data, entry))
+        answer.set_result(self._keep(data, entry, terms))
 
-    def _keep(self, data: bytes, entry: Entry) -> str:
-        """Remember what `data` parsed to, for `apply`; the entry's type."""
+    def _keep(self, data: bytes, entry: Entry, terms: petitions.PetitionTerms | None) -> str:
+        """Remember what `data` parsed to, for `apply`, and a signature that `precheck`
+        verified against `terms`; the entry's type."""
+        if petitions.covers(entry, terms):
+            self.petitions.mark_verified(entry.id)
         with self._lock:
             self._parsed[data] = entry
             if len(self._parsed) > self._KEEP:
@@ -383,7 +430,8 @@ class Rules:
     def apply(self, conn: Connection, index: int, data: bytes, _type: str) -> None:
         """The stateful checks and index update of one entry (`StateRule` of
         `ledger.sequencer`)."""
-        apply_entry(conn, index=index, entry=self._entry(data), entry_id=sha256_id(data))
+        apply_entry(conn, index=index, entry=self._entry(data), entry_id=sha256_id(data),
+                    memo=self.petitions)  # fmt: skip
 
     def apply_batch(
         self, conn: Connection, first: int, items: Sequence[tuple[bytes, str]]
@@ -398,7 +446,8 @@ class Rules:
         index = first
         for (data, _type), entry in zip(items, entries, strict=True):
             try:
-                record_entry(batch, index=index, entry=entry, entry_id=sha256_id(data))
+                record_entry(batch, index=index, entry=entry, entry_id=sha256_id(data),
+                             memo=self.petitions)  # fmt: skip
             except Rejected as refused:
                 outcomes.append(refused)
                 continue

@@ -51,6 +51,13 @@ from policies.evaluate import (
     uncovered,
 )
 from policies.identity import OrgKey, did_from_public_key, public_key_from_did, verify_signature
+from policies.petitions import (
+    Eligibility,
+    PetitionOpen,
+    PetitionSign,
+    build_petition_sign,
+    sign_petition_open,
+)
 from policies.predicates import AtLeast, AtMost, Between, MemberOf, Predicate
 from policies.purposes import Purpose
 from policies.request import PresentationRequest, sign_request, verify_request
@@ -83,6 +90,7 @@ __all__ = [
     "ConsentRevoke",
     "Decision",
     "DocumentError",
+    "Eligibility",
     "Entry",
     "GrantDraft",
     "GrantFinding",
@@ -91,6 +99,8 @@ __all__ = [
     "IssuerRevokeKey",
     "MemberOf",
     "OrgKey",
+    "PetitionOpen",
+    "PetitionSign",
     "PolicyError",
     "Predicate",
     "PresentationRequest",
@@ -102,6 +112,7 @@ __all__ = [
     "SchemaRef",
     "SignatureError",
     "VerifierRegister",
+    "build_petition_sign",
     "build_response",
     "canonical_bytes",
     "did_from_public_key",
@@ -119,6 +130,7 @@ __all__ = [
     "sign_issuer_register",
     "sign_issuer_revoke_key",
     "sign_offer",
+    "sign_petition_open",
     "sign_request",
     "sign_verifier_register",
     "signing_bytes",

@@ -8,11 +8,14 @@
 | `consent.grant`     | the holder, Schnorr under `P_v` | `ConsentGrant`    |
 | `consent.revoke`    | the holder, Schnorr under `P_v` | `ConsentRevoke`   |
 | `access.record`     | the verifier's Ed25519 key      | `AccessRecord`    |
+| `petition.open`     | the organiser's Ed25519 key     | `PetitionOpen`    |
+| `petition.sign`     | its presentation (no `sig`)     | `PetitionSign`    |
 
 Every entry has `type`, `created_at` (when it was signed; the ledger bounds its skew, and for
 `consent.grant`, `consent.revoke` and `access.record` it is the moment the grant was issued,
-the revocation took effect, the access happened) and `sig`. Lists that are sets are sorted
-and without repeats. `parse_entry` reads any of them from canonical bytes.
+the revocation took effect, the access happened) and, but for `petition.sign`, `sig`. The
+petitions' two types live in `policies.petitions` (docs/petitions.md). Lists that are sets
+are sorted and without repeats. `parse_entry` reads any of them from canonical bytes.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ __all__ = [
     "Entry",
     "IssuerRegister",
     "IssuerRevokeKey",
+    "PetitionOpen",
+    "PetitionSign",
     "RevocationReason",
     "SchemaDocument",
     "SchemaRef",
@@ -230,6 +235,11 @@ class AccessRecord(Document):
     sig: Signature
 
 
+# The petitions' documents use this module's schema field and limits, so they are
+# imported once those exist (policies.petitions imports this module, never the other way
+# round before this line).
+from policies.petitions import PetitionOpen, PetitionSign  # noqa: E402
+
 Entry = (
     IssuerRegister
     | IssuerRevokeKey
@@ -237,6 +247,8 @@ Entry = (
     | ConsentGrant
     | ConsentRevoke
     | AccessRecord
+    | PetitionOpen
+    | PetitionSign
 )
 
 ENTRY_TYPES: dict[str, type[Entry]] = {
@@ -248,6 +260,8 @@ ENTRY_TYPES: dict[str, type[Entry]] = {
         ConsentGrant,
         ConsentRevoke,
         AccessRecord,
+        PetitionOpen,
+        PetitionSign,
     )
 }
 

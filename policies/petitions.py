@@ -25,6 +25,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from attestations.credentials import Presentation
+from attestations.errors import AttestationError
+from attestations.predicates import predicate_from_json
+from attestations.predicates.statements import check_predicates
 from attestations.schemas import Schema
 from policies.canonical import canonical_bytes
 from policies.document import Document, Model
@@ -78,6 +81,13 @@ class Eligibility(Model):
             raise ValueError(f"not attributes of the schema: {', '.join(unknown)}")
         if both := sorted(set(self.attributes) & {p.attribute for p in self.predicates}):
             raise ValueError(f"both disclosed and proven by predicate: {', '.join(both)}")
+        try:  # of the attribute's type: a signer must be able to prove it
+            check_predicates(
+                [predicate_from_json(p.to_json_dict()) for p in self.predicates],
+                self.credential_schema,
+            )
+        except (AttestationError, ValueError) as exc:
+            raise ValueError(f"predicates: {exc}") from None
         return self
 
 

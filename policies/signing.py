@@ -1,11 +1,12 @@
 """Signing and checking ledger entries.
 
-Organisation entries (`issuer.*`, `verifier.register`, `access.record`) are Ed25519 under
-the `did:key` the entry names. Consent entries (`consent.grant`, `consent.revoke`) are the
-Schnorr signature of `attestations.consent` by the holder secret `s` on the base point of
-the entry's verifier (`verifier_id` = the verifier's did), whose public key is the entry's
-pseudonym `P_v`. Each `sign_*` takes times and randomness as arguments, builds the entry's
-JSON, signs its canonical bytes without `sig`, and parses the result back.
+Organisation entries (`issuer.*`, `verifier.register`, `access.record`, `petition.open`)
+are Ed25519 under the `did:key` the entry names. Consent entries (`consent.grant`,
+`consent.revoke`) are the Schnorr signature of `attestations.consent` by the holder secret
+`s` on the base point of the entry's verifier (`verifier_id` = the verifier's did), whose
+public key is the entry's pseudonym `P_v`. A `petition.sign` carries no signature of its
+own (see `verify_entry_signature`). Each `sign_*` takes times and randomness as arguments,
+builds the entry's JSON, signs its canonical bytes without `sig`, and parses it back.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from policies.entries import (
     Entry,
     IssuerRegister,
     IssuerRevokeKey,
+    PetitionOpen,
+    PetitionSign,
     RevocationReason,
     SchemaRef,
     VerifierRegister,
@@ -173,12 +176,20 @@ def sign_access_record(
 def verify_entry_signature(entry: Entry) -> None:
     """Return if `entry` carries a valid signature of the key it names; raise
     `SignatureError` if not, `DocumentError` if a key in it does not even decode (a
-    pseudonym off the curve, a signature scalar not below the group order)."""
+    pseudonym off the curve, a signature scalar not below the group order).
+
+    A `petition.sign` has no signature of its own: its presentation, parsed already, is
+    checked against the petition and the issuer's registered key by the ledger's rules
+    (`ledger.petitions`), which need the log."""
+    if isinstance(entry, PetitionSign):
+        return
     message = entry.signing_bytes()
     if isinstance(entry, IssuerRegister | IssuerRevokeKey):
         verify_signature(entry.issuer, message, entry.sig)
     elif isinstance(entry, VerifierRegister | AccessRecord):
         verify_signature(entry.verifier, message, entry.sig)
+    elif isinstance(entry, PetitionOpen):
+        verify_signature(entry.organiser, message, entry.sig)
     else:
         try:
             verify_consent(entry.pseudonym, entry.verifier, message, entry.sig)

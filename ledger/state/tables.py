@@ -15,16 +15,13 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel
+from sqlmodel import SQLModel
 
 from ledger.db import lock_writers, writer
+from ledger.state.columns import DID, ID, INDEX, col
+from ledger.state.petitions import PETITION_TABLES
 
-_Int = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_DID, _ID = sa.String(128), sa.String(71)  # did:key Ed25519 is 56 characters; sha256:<64 hex>
-
-
-def _col(kind: Any, *, key: bool = False, null: bool = False, **kw: Any) -> Any:
-    return Field(sa_column=sa.Column(kind, primary_key=key, nullable=null, **kw))
+_Int, _DID, _ID, _col = INDEX, DID, ID, col
 
 
 class IssuerKeyRow(SQLModel, table=True):
@@ -97,7 +94,7 @@ KEYS, SCHEMAS, VERIFIERS = (
     _meta["ledger_issuer_key"], _meta["ledger_issuer_schema"], _meta["ledger_verifier"],
 )  # fmt: skip
 GRANTS, ACCESSES, HEAD = _meta["ledger_grant"], _meta["ledger_access"], _meta["ledger_state"]
-STATE_TABLES = [KEYS, SCHEMAS, VERIFIERS, GRANTS, ACCESSES, HEAD]
+STATE_TABLES = [KEYS, SCHEMAS, VERIFIERS, GRANTS, ACCESSES, HEAD, *PETITION_TABLES]
 
 
 def create_tables(engine: Engine) -> None:
