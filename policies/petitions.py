@@ -18,7 +18,7 @@ module only parses and builds (no state, no proof verification).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -135,6 +135,12 @@ class PetitionSign(Document):
     def pseudonym(self) -> bytes:
         """The signer's pseudonym on this petition (the same on every signature of theirs)."""
         return self.presentation.pseudonym
+
+    def __reduce__(self) -> tuple[Callable[[bytes], PetitionSign], tuple[bytes]]:
+        # Pickled as its canonical bytes, parsed again on loading: the presentation holds
+        # curve points, which do not pickle (the ledger's worker processes send parsed
+        # entries back to the service).
+        return PetitionSign.from_json, (self.to_json(),)
 
 
 def sign_petition_open(

@@ -28,6 +28,7 @@ from ledger.client._client import (
     LogInfo,
     announced_log,
 )
+from ledger.client._petitions import PetitionView
 from ledger.client._queries import AccessView, GrantView, IssuerKeyView, Logged
 from ledger.client._state import save_state as save_checkpoint
 from ledger.client._wire import LedgerForked, LedgerUnavailable, LoggedEntry, Receipt
@@ -44,6 +45,7 @@ __all__ = [
     "LogInfo",
     "Logged",
     "LoggedEntry",
+    "PetitionView",
     "Receipt",
     "announced_log",
     "save_checkpoint",

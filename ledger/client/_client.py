@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from ledger.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
-from ledger.client import _queries
+from ledger.client import _petitions, _queries
+from ledger.client._petitions import PetitionView
 from ledger.client._queries import AccessView, GrantView, IssuerKeyView, Logged
 from ledger.client._state import load_state, save_state
 from ledger.client._wire import (
@@ -30,7 +31,7 @@ from ledger.client._wire import (
 from ledger.errors import InvalidProof, LedgerError, NotFound
 from ledger.merkle import check_consistency, check_inclusion, leaf_hash
 from ledger.note import VerifierKey
-from policies import VerifierRegister
+from policies import PetitionSign, VerifierRegister
 
 PAGE_SIZE = 1000
 """The most entries `GET /v1/entries` returns per call (docs/ledger-api.md)."""
@@ -277,6 +278,18 @@ class LedgerClient:
     def verifier(self, did: str, *, prove: bool = True) -> Logged[VerifierRegister]:
         """The registration of verifier `did`."""
         return _queries.verifier(self, did, prove=prove)
+
+    # --- petitions (docs/petitions.md), entries proven --------------------------------
+
+    def petition(self, petition_id: str, *, prove: bool = True) -> PetitionView:
+        """A petition's `petition.open`, its tally and its status now."""
+        return _petitions.petition(self, petition_id, prove=prove)
+
+    def petition_signatures(
+        self, petition_id: str, start: int = 0, end: int = 2**62, *, prove: bool = True
+    ) -> list[Logged[PetitionSign]]:
+        """The petition's signatures numbered `start <= n < end` (from 0, in log order)."""
+        return _petitions.signatures(self, petition_id, start, end, prove=prove)
 
 
 @dataclass(frozen=True)

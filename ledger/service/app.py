@@ -31,13 +31,14 @@ from ledger.note import SignerKey
 from ledger.rules import Rules, catch_up
 from ledger.sequencer import Sequencer
 from ledger.service import problems
+from ledger.service.petitions import router as petition_router
 from ledger.service.routes import router
 from ledger.settings import LedgerSettings, operator_key
 from ledger.storage import LedgerStore
 
-DESCRIPTION = """An append-only RFC 9162 Merkle log of consent grants, revocations, accesses
-and issuer and verifier registrations, with signed C2SP checkpoints. Errors are RFC 9457
-problem documents with a stable `reason`."""
+DESCRIPTION = """An append-only RFC 9162 Merkle log of consent grants, revocations, accesses,
+issuer and verifier registrations and anonymous petitions, with signed C2SP checkpoints.
+Errors are RFC 9457 problem documents with a stable `reason`."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.include_router(router, prefix="/v1")
+    app.include_router(petition_router, prefix="/v1")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
