@@ -148,6 +148,12 @@ def show_report(report: AuditReport) -> None:
         "Verifiers", ["did", "name", "index", "purposes"],
         [[p.did, p.name, p.index, p.purposes] for p in consent.verifiers],
     )  # fmt: skip
+    if consent.petitions:
+        render.table(
+            "Petitions (signatures re-verified and counted)",
+            ["petition", "title", "index", "closes", "signatures"],
+            [[p.id, p.title, p.index, p.closes_at, p.signatures] for p in consent.petitions],
+        )  # fmt: skip
     if report.clean:
         render.say("clean: no violation", style="bold green")
         return

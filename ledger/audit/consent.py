@@ -5,8 +5,9 @@ batch at a time through a `StateBatch`) are the ones the sequencer runs on appen
 audit does not have a second copy of them. It gives
 them a private scratch database (a SQLite file in a temporary directory, without
 durability: it is thrown away) holding the index tables and, in the entry table, every
-leaf hash replayed (to find duplicates) and the bytes of registrations (for the names the
-report shows), and asks it at the end what the valid entries add up to.
+leaf hash replayed (to find duplicates) and the bytes of registrations and petitions (for
+the names and titles the report shows), and asks it at the end what the valid entries
+add up to, petitions' tallies included (`ledger.audit.petitions`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from ledger import rules
+from ledger.audit.petitions import tallies
 from ledger.audit.report import ConsentState, Party
 from ledger.db import ENTRY_TABLE
 from ledger.errors import EntryRejected
@@ -119,7 +121,7 @@ class ReplayState:
         }
         return ConsentState(
             at, {k: dict(v) for k, v in grants.items()}, accesses, self._issuers(),
-            self._verifiers(),
+            self._verifiers(), tallies(c),
         )  # fmt: skip
 
     def _document(self, index: int) -> Entry:

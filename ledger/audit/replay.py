@@ -44,7 +44,7 @@ from ledger.errors import LedgerError
 from ledger.merkle import leaf_hash
 from ledger.note import VerifierKey
 from ledger.rules import DEFAULT_MAX_SKEW, Rejected
-from policies import Entry, IssuerRegister, VerifierRegister
+from policies import Entry, IssuerRegister, PetitionOpen, VerifierRegister
 
 BATCH = 256
 """Entries per task sent to a worker."""
@@ -64,8 +64,9 @@ _Task = tuple[
 
 
 def _named(check: EntryCheck) -> bool:
-    """Whether the report will want the entry's bytes (for the name it registers)."""
-    return isinstance(check.entry, IssuerRegister | VerifierRegister)
+    """Whether the report will want the entry's bytes (for the name it registers, or a
+    petition's title)."""
+    return isinstance(check.entry, IssuerRegister | VerifierRegister | PetitionOpen)
 
 
 def _batches(source: Source) -> Iterator[list[SourceEntry]]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from ledger.audit.petitions import PetitionTally
 from policies import format_time, utc_seconds
 
 
@@ -75,13 +76,15 @@ STATUSES = ("live", "revoked", "expired", "not_yet_valid", "exhausted")
 @dataclass(frozen=True)
 class ConsentState:
     """What the valid entries add up to at time `at`: grants by (verifier, purpose) and
-    status, accesses by (verifier, purpose), the registered issuers and verifiers."""
+    status, accesses by (verifier, purpose), the registered issuers and verifiers, and
+    each petition with its valid signatures counted."""
 
     at: datetime
     grants: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     accesses: dict[tuple[str, str], int] = field(default_factory=dict)
     issuers: tuple[Party, ...] = ()
     verifiers: tuple[Party, ...] = ()
+    petitions: tuple[PetitionTally, ...] = ()
 
     @property
     def grants_by_status(self) -> dict[str, int]:
@@ -127,6 +130,7 @@ class ConsentState:
             },
             "issuers": [p.to_json_dict() for p in self.issuers],
             "verifiers": [p.to_json_dict() for p in self.verifiers],
+            "petitions": [p.to_json_dict() for p in self.petitions],
         }
 
 
