@@ -97,39 +97,57 @@ class _Pending:
 _Outcomes = list[EntryRejected | None]
 
 
+_Rule = Callable[[int, list[tuple[bytes, str]]], _Outcomes]
+"""A batch's state rule, bound to its transaction: (first index, new entries) → outcomes."""
+
+
 @dataclass
 class _Placement:
-    """Where a batch's entries go: `settle` runs the state rule on a run of new entries
-    and gives each accepted one the next index of `frontier`."""
+    """Where a batch's entries go: already logged ones to their index (duplicates), new
+    ones through the state rule to the next indexes of `frontier`."""
 
     batch: list[_Pending]
     frontier: Frontier
     known: dict[bytes, int]
     now: int
-    placed: list[tuple[int, bool] | EntryRejected | None] = field(default_factory=list)
     entries: list[StoredEntry] = field(default_factory=list)
     nodes: list[tuple[NodeID, bytes]] = field(default_factory=list)
-    running: set[bytes] = field(default_factory=set)
-    """Leaf hashes of the run not settled yet."""
+    _placed: list[tuple[int, bool] | EntryRejected | None] = field(default_factory=list, init=False)
 
-    def __post_init__(self) -> None:
-        self.placed = [None] * len(self.batch)
+    def place(self, rule: _Rule) -> list[tuple[int, bool] | EntryRejected]:
+        """(index, duplicate) or the refusal, per entry of the batch. New entries go to
+        `rule` in runs of distinct entries: a copy of an entry not settled yet starts a
+        new run, so that it meets the first copy's fate (a duplicate if it was accepted,
+        judged again if it was refused)."""
+        self._placed = [None] * len(self.batch)
+        run: list[int] = []
+        running: set[bytes] = set()
+        for i, p in enumerate(self.batch):
+            if p.leaf_hash in running:
+                self._settle(run, rule)
+                run, running = [], set()
+            if p.leaf_hash in self.known:  # idempotent: the index it already has
+                self._placed[i] = (self.known[p.leaf_hash], True)
+                continue
+            run.append(i)
+            running.add(p.leaf_hash)
+        self._settle(run, rule)
+        placed = [x for x in self._placed if x is not None]
+        assert len(placed) == len(self.batch), "every entry is placed or refused"
+        return placed
 
-    def settle(
-        self, run: list[int], rule: Callable[[int, list[tuple[bytes, str]]], _Outcomes]
-    ) -> None:
+    def _settle(self, run: list[int], rule: _Rule) -> None:
         items = [(self.batch[i].data, self.batch[i].type) for i in run]
         outcomes = rule(self.frontier.size, items) if items else []
         for i, outcome in zip(run, outcomes, strict=True):
             if outcome is not None:
-                self.placed[i] = outcome
+                self._placed[i] = outcome
                 continue
             p, index = self.batch[i], self.frontier.size
             self.nodes.extend(self.frontier.append(p.leaf_hash))
             self.entries.append(StoredEntry(index, p.data, p.leaf_hash, p.type, self.now))
             self.known[p.leaf_hash] = index
-            self.placed[i] = (index, False)
-        self.running.clear()
+            self._placed[i] = (index, False)
 
 
 def _now_ms() -> int:
@@ -363,17 +381,7 @@ class Sequencer:
             memory: dict[NodeID, bytes] = dict(frontier.nodes)
             now = self._clock()
             placement = _Placement(batch, frontier, known, now)
-            run: list[int] = []  # positions of new entries, all different, in order
-            for i, p in enumerate(batch):
-                if p.leaf_hash in placement.running:  # the same entry again: settle the first
-                    placement.settle(run, self._rule(conn))
-                    run = []
-                if p.leaf_hash in known:  # idempotent: the index it already has
-                    placement.placed[i] = (known[p.leaf_hash], True)
-                    continue
-                run.append(i)
-                placement.running.add(p.leaf_hash)
-            placement.settle(run, self._rule(conn))
+            placed = placement.place(self._rule(conn))
             memory.update(placement.nodes)
             head = None if placement.entries else self._stored_head(conn, size)
             if head is None:  # new entries, or a log that was never checkpointed
@@ -382,8 +390,6 @@ class Sequencer:
                 head = self._sign(frontier, now)
                 insert_checkpoint(conn, head[1])
             checkpoint, stored = head
-            placed = [x for x in placement.placed if x is not None]
-            assert len(placed) == len(batch), "every entry is placed or refused"
             indexes = [x[0] for x in placed if isinstance(x, tuple)]
             proofs = self._proofs(conn, indexes, stored.size, memory)
         self._head = (frontier, checkpoint, stored)  # committed: safe to reuse next batch
@@ -393,7 +399,7 @@ class Sequencer:
             for p, x in zip(batch, placed, strict=True)
         ]  # fmt: skip
 
-    def _rule(self, conn: Connection) -> Callable[[int, list[tuple[bytes, str]]], _Outcomes]:
+    def _rule(self, conn: Connection) -> _Rule:
         """The state rule bound to this batch's transaction (accepts all without one)."""
         rule = self._apply
         if rule is None:
