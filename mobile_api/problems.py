@@ -20,11 +20,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 
 from ledger.client import LedgerForked, LedgerUnavailable
 from ledger.errors import EntryRejected, InvalidProof, LedgerError
-from ledger.service.problems import MEDIA_TYPE, tidy_openapi
+from ledger.service.problems import MEDIA_TYPE, allowed_methods, tidy_openapi
 
 __all__ = [
     "MEDIA_TYPE",
@@ -109,21 +108,6 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     first = exc.errors()[0]
     where = " ".join(str(part) for part in first.get("loc", ()))
     return problem(Refused(400, "invalid-request", f"{where}: {first.get('msg', 'invalid')}"))
-
-
-_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-
-
-def allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path. Starlette's 405 names the first route
-    that matched only; the routes are asked through their public `matches`, so routers
-    included with a prefix (which FastAPI wraps) are asked too."""
-    routes = request.app.router.routes
-    return ", ".join(
-        method
-        for method in _METHODS
-        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
-    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

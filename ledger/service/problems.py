@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from ledger.errors import EntryRejected, LedgerError, NotFound, SequencerClosed, WorkerFailed
 from ledger.rules import MALFORMED_REASONS, Rejected
@@ -85,14 +85,19 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(400, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (Starlette's 405 names only the first
-    route that matched the path, and `/v1/entries` has a GET route and a POST route)."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods or set()
-    return ", ".join(sorted(methods))
+    """Every method some route serves at this path. Starlette's 405 names the first route
+    that matched only; the routes are asked through their public `matches`, so routers
+    included with a prefix (which FastAPI wraps) are asked too."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

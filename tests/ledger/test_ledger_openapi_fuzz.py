@@ -53,3 +53,17 @@ def test_no_server_error_and_answers_as_documented(
     # Positive-data acceptance is left out: the schema cannot say "end >= start", "exactly
     # one of index and leaf_hash", or that an entry must carry a valid signature.
     case.call_and_validate(base_url=ledger_url, excluded_checks=[positive_data_acceptance])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [("OPTIONS", "/v1/entries", "GET, POST"), ("DELETE", "/v1/log", "GET"),
+     ("PUT", "/v1/checkpoint/3", "GET")],
+)  # fmt: skip
+def test_a_method_the_path_does_not_serve_names_those_it_does(
+    ledger_url: str, method: str, path: str, allow: str
+) -> None:
+    answer = httpx.request(method, f"{ledger_url}{path}")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allow
+    assert answer.json()["reason"] == "method_not_allowed"
