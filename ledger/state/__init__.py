@@ -6,8 +6,9 @@ them. It is derived data: the log is the authority, and an auditor rebuilds the 
 state by replaying it (DESIGN.md §Ledger).
 
 Modules: `tables` (the SQLModel tables, `GrantStatus` and the values read back),
-`index` (the rules' lookups and writes, on the hot path of every append) and `queries`
-(what the service asks: keyword-only reads that join the entries' bytes).
+`index` (the rules' lookups and writes, on the hot path of every append), `batch` (the
+same, read once and written once per batch: how the sequencer and the audit use them)
+and `queries` (what the service asks: keyword-only reads that join the entries' bytes).
 """
 
 from ledger.state.index import (
