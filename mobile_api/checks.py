@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from time import perf_counter
 
 from attestations.credentials import IssuerPublicKey, Presentation, verify_presentation
 from attestations.errors import AttestationError
@@ -73,6 +74,22 @@ class Verified:
     grant: str
     access_index: int
     tree_size: int
+    #: Milliseconds spent in checks 2, 3, 4 and 5 (`issuer`, `presentation`, `consent`,
+    #: `access`): what the answer's `Server-Timing` header reports.
+    timings: dict[str, float]
+
+
+class _Phases:
+    """A stopwatch of named consecutive phases."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._start = perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = perf_counter()
+        self.laps[name] = (now - self._start) * 1000
+        self._start = now
 
 
 def check_answer(
@@ -85,13 +102,18 @@ def check_answer(
 ) -> Verified:
     """Checks 2-5 of the module docstring, for an answer whose request was claimed."""
     shown = answer.presentation
+    clock = _Phases()
     key, schema = _issuer(ledger, request, answer.issuer, shown, now)
+    clock.lap("issuer")
     disclosed = _presentation(identity, request, shown, key, schema, now)
+    clock.lap("presentation")
     grant = _consent(identity, ledger, request, answer.grant, shown, now)
+    clock.lap("consent")
     record = sign_access_record(identity.key, grant=grant.id, presentation=shown.to_json(),
                                 created_at=now)  # fmt: skip
     try:
         receipt = ledger.append(record.to_json())
+        clock.lap("access")
     except Rejected as refused:
         if refused.reason in _LEDGER_CONSENT:
             reason = _LEDGER_CONSENT[refused.reason]
@@ -99,7 +121,7 @@ def check_answer(
         raise ledger_refusal(refused, check="ledger") from None
     except LedgerError as exc:
         raise ledger_refusal(exc, check="ledger") from None
-    return Verified(disclosed, schema, grant.id, receipt.index, receipt.checkpoint.size)
+    return Verified(disclosed, schema, grant.id, receipt.index, receipt.checkpoint.size, clock.laps)
 
 
 def zk_predicates(predicates: Iterable[Predicate], schema: Schema) -> tuple[ZkPredicate, ...]:

@@ -170,7 +170,11 @@ def get_request(engine: EngineDep, now: NowDep, request_id: Token) -> Response:
 )  # fmt: skip
 def post_response(
     body: JsonBody, engine: EngineDep, identity: VerifierDep, ledger: LedgerDep, now: NowDep,
-    request_id: Token,
+    request_id: Token, response: Response,
 ) -> models.Accepted:  # fmt: skip
-    """Answer a request with a presentation; the checks run in the contract's order."""
-    return verifier.answer_request(engine, identity, ledger, request_id, body, now=now)
+    """Answer a request with a presentation; the checks run in the contract's order. An
+    acceptance carries a `Server-Timing` header (W3C Server Timing) with the milliseconds
+    of each check: `issuer`, `presentation`, `consent`, `access`."""
+    accepted, timings = verifier.answer_request(engine, identity, ledger, request_id, body, now=now)
+    response.headers["Server-Timing"] = ", ".join(f"{k};dur={v:.2f}" for k, v in timings.items())
+    return accepted

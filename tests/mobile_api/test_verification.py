@@ -90,6 +90,9 @@ def test_accepted_answer_is_recorded_on_the_ledger_and_reported(
         "postcode": 8012,
     }
     assert body["grant"] == consent.id
+    timings = dict(part.split(";dur=") for part in answer.headers["server-timing"].split(", "))
+    assert list(timings) == ["issuer", "presentation", "consent", "access"]
+    assert all(float(ms) > 0 for ms in timings.values())
     # The access record is on the ledger, under this grant, naming this presentation.
     with LedgerClient(ledger.url, log_key=ledger.key, origin=ledger.settings.origin) as client:
         record = client.entry(body["access"]["index"])
