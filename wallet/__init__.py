@@ -55,6 +55,16 @@ from wallet.errors import (
 )
 from wallet.ledger import WalletLedger
 from wallet.ledger_views import Access, ConsentState, consent_states
+from wallet.petitions import (
+    AlreadySigned,
+    NotEligible,
+    PetitionClosed,
+    PetitionError,
+    PetitionPlan,
+    SignedPetition,
+    prepare_signature,
+    sign_petition,
+)
 from wallet.receipt import InvalidReceipt, LedgerReceipt
 from wallet.records import (
     ConsentStatus,
@@ -69,6 +79,7 @@ from wallet.wallet import Wallet, WalletInfo, create, import_backup, unlock
 
 __all__ = [
     "Access",
+    "AlreadySigned",
     "CheckpointConflict",
     "ConsentState",
     "ConsentStatus",
@@ -80,8 +91,12 @@ __all__ = [
     "KdfParams",
     "LedgerReceipt",
     "NoSuitableCredential",
+    "NotEligible",
     "NotFound",
     "OfferExpired",
+    "PetitionClosed",
+    "PetitionError",
+    "PetitionPlan",
     "PresentationRecord",
     "RequestExpired",
     "ServiceRefused",
@@ -89,6 +104,7 @@ __all__ = [
     "SessionError",
     "SessionExpired",
     "SignatureInvalid",
+    "SignedPetition",
     "StoredCheckpoint",
     "StoredConsent",
     "StoredCredential",
@@ -111,5 +127,7 @@ __all__ = [
     "credential_id",
     "default_path",
     "import_backup",
+    "prepare_signature",
+    "sign_petition",
     "unlock",
 ]

@@ -224,7 +224,9 @@ class PresentationRecord:
         if not isinstance(doc["predicates"], list):
             raise DecodeError(f"{what}: predicates must be a list")
         try:
-            predicates = tuple(_PREDICATE.validate_python(p) for p in doc["predicates"])
+            # As JSON (the payload's own form): strict models take `in` sets as JSON arrays.
+            kept = doc["predicates"]
+            predicates = tuple(_PREDICATE.validate_json(canonical_json(p)) for p in kept)
         except ValidationError as exc:
             raise DecodeError(f"{what}: predicates: {exc.errors()[0]['msg']}") from None
         return cls(
