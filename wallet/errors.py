@@ -9,6 +9,8 @@ tampered backup) look alike and say only `WrongPassphrase`'s one line.
 
 from __future__ import annotations
 
+from policies import Predicate
+
 __all__ = [
     "CheckpointConflict",
     "DeclinedByCitizen",
@@ -18,6 +20,7 @@ __all__ = [
     "NoSuitableCredential",
     "NotFound",
     "OfferExpired",
+    "PredicateNotSatisfied",
     "RequestExpired",
     "ServiceRefused",
     "ServiceUnreachable",
@@ -124,9 +127,22 @@ class NoSuitableCredential(SessionError):
     request trusts and the ledger shows registered."""
 
 
+class PredicateNotSatisfied(NoSuitableCredential):
+    """The credential that would answer (live, of the schema, from a trusted issuer) fails
+    a predicate of the request: `predicates` names those it fails (never the values), and
+    `credential` is its id. Nothing was signed or sent: the verifier learns nothing, not
+    even that a condition failed."""
+
+    def __init__(self, message: str, *, credential: str, predicates: tuple[Predicate, ...]) -> None:
+        super().__init__(message)
+        self.credential = credential
+        self.predicates = predicates
+
+
 class UnsupportedRequest(SessionError):
     """The request asks for something this wallet cannot answer as asked: an attribute
-    the schema lacks, a predicate (no predicate proofs yet), or no `response_uri`."""
+    the schema lacks, a predicate that does not fit its attribute's type or is on an
+    attribute also to be disclosed, or no `response_uri`."""
 
 
 class DeclinedByCitizen(SessionError):
