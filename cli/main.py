@@ -12,6 +12,7 @@ from cli.credential import app as credential_app
 from cli.demo import demo
 from cli.issuer import app as issuer_app
 from cli.ledger import app as ledger_app
+from cli.petition import app as petition_app
 from cli.present import EXIT_CODES as PRESENT_EXIT_CODES
 from cli.present import present
 from cli.verifier import app as verifier_app
@@ -45,3 +46,4 @@ app.command("present", epilog=PRESENT_EXIT_CODES)(present)
 app.add_typer(audit_app, name="audit")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(verifier_app, name="verifier")
+app.add_typer(petition_app, name="petition")
