@@ -18,7 +18,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import secrets
 import statistics
 import sys
@@ -26,6 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from _common import machine
 from rich.console import Console
 from rich.table import Table
 
@@ -227,7 +227,7 @@ def run(rounds: int, slow_rounds: int) -> dict[str, Any]:
     medians |= measure(slow, slow_rounds)
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(),
         "rounds": {"native": rounds, "pyecc": slow_rounds},
         "medians_ms": medians,
         "ratios": _ratios(medians),
@@ -253,16 +253,6 @@ def _ratios(m: dict[str, float]) -> dict[str, dict[str, float | bool]]:
             met = ratio >= goal if at_least else ratio <= goal
             out[label] = {"ratio": ratio, "goal": goal, "met": met}
     return out
-
-
-def _machine() -> dict[str, Any]:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next(ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
 
 
 def render(result: dict[str, Any], console: Console) -> None:

@@ -30,7 +30,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from credentials import _machine, measure  # bench/credentials.py, beside this file
+from _common import machine
+from credentials import measure  # bench/credentials.py, beside this file
 from rich.console import Console
 from rich.table import Table
 
@@ -211,7 +212,7 @@ def run(rounds: int) -> dict[str, Any]:
         medians[f"bp-floor/{case}/ipa-prover"] = min(fold, orig)
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(),
         "rounds": rounds,
         "medians_ms": medians,
         "sizes_bytes": sizes,

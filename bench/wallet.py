@@ -27,12 +27,12 @@ from pathlib import Path
 # would shadow the `wallet` package: take the folder off before importing anything else.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.append(str(_HERE))  # for _common, after the packages it must not shadow
 
 import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import tempfile
@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from _common import machine, median_ms
 from rich.console import Console
 from rich.table import Table
 
@@ -71,17 +72,6 @@ Op = Callable[[], object]
 
 def now() -> datetime.datetime:
     return utc_seconds(datetime.datetime.now(datetime.UTC))
-
-
-def median_ms(op: Op, rounds: int, *, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        op()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        op()
-        samples.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(samples)
 
 
 @contextmanager
@@ -264,20 +254,10 @@ def run(rounds: int) -> dict[str, Any]:
             medians |= bench_grant(root, wallet, issuer, rounds)
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(),
         "rounds": rounds,
         "medians_ms": medians,
     }
-
-
-def _machine() -> dict[str, Any]:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next(ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
 
 
 def render(result: dict[str, Any], console: Console) -> None:
