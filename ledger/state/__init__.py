@@ -9,6 +9,9 @@ Modules: `tables` (the SQLModel tables, `GrantStatus` and the values read back),
 `index` (the rules' lookups and writes, on the hot path of every append), `batch` (the
 same, read once and written once per batch: how the sequencer and the audit use them)
 and `queries` (what the service asks: keyword-only reads that join the entries' bytes).
+Petitions have their own two: `petitions` (their tables, and the rules' lookups and
+writes, made on the batch's connection at once) and `petition_queries`; `columns` holds
+the column helpers every table uses.
 """
 
 from ledger.state.index import (
