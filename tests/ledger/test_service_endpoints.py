@@ -161,7 +161,8 @@ async def test_openapi_documents_every_endpoint_and_its_problems(service: Servic
         "/v1/entries", "/v1/entries/{index}", "/v1/checkpoint", "/v1/checkpoint/{size}",
         "/v1/proofs/inclusion", "/v1/proofs/consistency", "/v1/consent/grants",
         "/v1/consent/grants/{grant_id}", "/v1/consent/accesses", "/v1/issuers/{did}",
-        "/v1/verifiers/{did}", "/v1/log", "/v1/health",
+        "/v1/verifiers/{did}", "/v1/log", "/v1/health", "/v1/petitions/{petition_id}",
+        "/v1/petitions/{petition_id}/signatures",
     }  # fmt: skip
     append = schema["paths"]["/v1/entries"]["post"]
     assert set(append["responses"]) == {"200", "400", "413", "415", "422", "503"}
