@@ -8,9 +8,10 @@ send their canonical bytes, and the OpenAPI schema points at the `policies` mode
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from policies import Predicate, Purpose
 from policies.fields import Day
@@ -30,6 +31,18 @@ __all__ = [
 MAX_TTL_SECONDS = 30 * 86_400
 Time = Field(description="RFC 3339 UTC, whole seconds, with Z")
 Url = Field(description="what the QR code encodes: where the wallet fetches the document")
+
+
+_PREDICATE: TypeAdapter[Predicate] = TypeAdapter(Predicate)
+
+
+def _predicate(value: Any) -> Any:
+    """A predicate of a body read as JSON, the form it came in: the strict policies
+    models take the arrays of `between` and `in` as JSON arrays, not as Python lists."""
+    try:
+        return _PREDICATE.validate_json(json.dumps(value))
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"]) from None
 
 
 class _Closed(BaseModel):
@@ -69,7 +82,7 @@ class RequestCreate(_Closed):
 
     schema_ref: str = Field(alias="schema", max_length=80, description="schema name or id")
     attributes: list[str] = Field(max_length=64)
-    predicates: list[Predicate] = Field(
+    predicates: list[Annotated[Predicate, BeforeValidator(_predicate)]] = Field(
         default_factory=list, max_length=32, description="proven in zero knowledge"
     )
     purpose: Purpose

@@ -17,10 +17,14 @@ holder secret and signs exactly the offered values, and only then is it kept.
 Verification: 1. the request carries its verifier's signature, is live and names where
 the answer goes; 2. the verifier is registered on the ledger for that purpose; 3. a live
 credential of the schema, from an issuer the request trusts and the ledger shows
-registered, is chosen; 4. the ledger's grants are evaluated (`WalletLedger.decide`); when
-none covers the request, the least grant is drafted and the citizen asked (`approve`),
-then it is published; 5. the presentation goes to the signed `response_uri`, and nowhere
-else; 6. the access record the verifier reports is read back from the ledger.
+registered, whose values satisfy every predicate of the request, is chosen (a credential
+that would answer but fails a predicate is `PredicateNotSatisfied`, and nothing is sent);
+4. the ledger's grants are evaluated (`WalletLedger.decide`); when none covers the request,
+the least grant (its attributes and predicates) is drafted and the citizen asked
+(`approve`), then it is published; 5. the presentation, which discloses the requested
+attributes and proves the predicates without their values, goes to the signed
+`response_uri`, and nowhere else; 6. the access record the verifier reports is read back
+from the ledger.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 from attestations.credentials import IssuanceResponse
 from attestations.errors import AttestationError
+from attestations.schemas import EXPIRY
 from ledger.errors import InvalidProof, NotFound
 from policies import (
     AccessRecord,
@@ -60,6 +65,7 @@ from wallet.errors import (
     IssuerRefused,
     NoSuitableCredential,
     OfferExpired,
+    PredicateNotSatisfied,
     RequestExpired,
     SessionError,
     SignatureInvalid,
@@ -68,6 +74,7 @@ from wallet.errors import (
     VerifierRefused,
 )
 from wallet.ledger import WalletLedger
+from wallet.predicates import holds, statements
 from wallet.records import StoredConsent, StoredCredential
 from wallet.session_http import Problem, SessionHttp
 from wallet.wallet import Wallet
@@ -208,9 +215,14 @@ def prepare(
     at = now_seconds(now)
     if at >= request.expires_at:
         raise RequestExpired(f"the request expired at {format_time(request.expires_at)}")
-    if request.predicates:
-        described = ", ".join(p.describe() for p in request.predicates)
-        raise UnsupportedRequest(f"this wallet cannot prove predicates yet ({described})")
+    shown_and_proven = sorted(
+        {p.attribute for p in request.predicates} & {*request.attributes, EXPIRY}
+    )
+    if shown_and_proven:
+        raise UnsupportedRequest(
+            f"the request asks to see {', '.join(shown_and_proven)} and to prove a predicate "
+            "on it: one or the other"
+        )
     # 2. Registered, for this purpose.
     verifier = ledger.verifier(request.verifier)
     if request.purpose not in verifier.purposes:
@@ -234,9 +246,12 @@ def _choose(
     at: datetime.datetime,
 ) -> tuple[StoredCredential, str]:
     """The newest live credential of the request's schema whose BBS key a trusted issuer
-    registered (or `ref`, if it is one), with that issuer's did."""
+    registered and whose values satisfy the request's predicates (or `ref`, if it is one),
+    with that issuer's did. When the only credentials that would answer fail a predicate,
+    `PredicateNotSatisfied` names the predicates the newest of them fails."""
     candidates = [wallet.credentials.get(ref)] if ref else wallet.credentials.all()[::-1]
     why = f"no credential of schema {request.schema_id} in this wallet"
+    unmet: PredicateNotSatisfied | None = None
     for stored in candidates:
         if stored.schema.schema_id != request.schema_id:
             why = f"credential {stored.id} is of another schema"
@@ -244,18 +259,52 @@ def _choose(
         if stored.is_expired(at.date()):
             why = f"credential {stored.id} expired on {stored.expiry}"
             continue
-        missing = sorted(set(request.attributes) - set(stored.schema.names))
-        if missing:
-            raise UnsupportedRequest(f"schema {stored.schema.name!r} has no {', '.join(missing)}")
-        key = stored.credential.issuer.to_bytes()
-        for did in request.trusted_issuers:
-            try:
-                ledger.issuer_key(did, key, request.schema_id, now=at)
-            except IssuerNotRegistered:
-                continue
-            return stored, did
-        why = f"credential {stored.id} is not from an issuer the request trusts, as registered"
-    raise NoSuitableCredential(why)
+        _check_fit(request, stored)
+        issuer = _trusted_issuer(ledger, request, stored, at)
+        if issuer is None:
+            why = f"credential {stored.id} is not from an issuer the request trusts, as registered"
+            continue
+        failed = tuple(p for p in request.predicates if not holds(p, stored))
+        if not failed:
+            return stored, issuer
+        if unmet is None:  # the newest credential that would answer is the one to name
+            unmet = PredicateNotSatisfied(
+                f"your {stored.schema.name} credential {stored.id} does not satisfy "
+                f"{', '.join(p.describe() for p in failed)}: nothing was sent to the verifier",
+                credential=stored.id,
+                predicates=failed,
+            )
+    raise unmet or NoSuitableCredential(why)
+
+
+def _check_fit(request: PresentationRequest, stored: StoredCredential) -> None:
+    """`UnsupportedRequest` unless the credential's schema has every requested attribute
+    and every predicate fits its attribute's type."""
+    missing = sorted(set(request.attributes) - set(stored.schema.names))
+    if missing:
+        raise UnsupportedRequest(f"schema {stored.schema.name!r} has no {', '.join(missing)}")
+    try:
+        statements(request.predicates, stored.schema)
+    except ValueError as exc:
+        raise UnsupportedRequest(f"a predicate this wallet cannot prove: {exc}") from None
+
+
+def _trusted_issuer(
+    ledger: WalletLedger,
+    request: PresentationRequest,
+    stored: StoredCredential,
+    at: datetime.datetime,
+) -> str | None:
+    """The did of an issuer the request trusts that registered the credential's BBS key
+    for the schema, live at `at`, on the ledger; None if there is none."""
+    key = stored.credential.issuer.to_bytes()
+    for did in request.trusted_issuers:
+        try:
+            ledger.issuer_key(did, key, request.schema_id, now=at)
+        except IssuerNotRegistered:
+            continue
+        return did
+    return None
 
 
 # -- verification: the answer -------------------------------------------------------------
@@ -284,8 +333,9 @@ def answer(
     approve: Approve,
     now: datetime.datetime | None = None,
 ) -> Accepted:
-    """Steps 4-6: ask for and publish the grant if one is needed, present, post to the
-    signed `response_uri`; `VerifierRefused` (its `check`, `reason`, `detail`) on refusal."""
+    """Steps 4-6: ask for and publish the grant if one is needed, present (disclosing the
+    requested attributes, proving the predicates), post to the signed `response_uri`;
+    `VerifierRefused` (its `check`, `reason`, `detail`) on refusal."""
     request = prepared.request
     at = now_seconds(now)
     if at >= request.expires_at:
@@ -302,6 +352,7 @@ def answer(
         disclose=request.attributes,
         verifier_id=request.verifier,
         nonce=request.nonce,
+        predicates=request.predicates,
         purpose=request.purpose.value,
         grant_id=grant,
         now=at,

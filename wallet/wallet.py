@@ -3,7 +3,8 @@
     wallet = create(path, passphrase)          # or unlock(path, passphrase)
     request, state = wallet.credentials.begin(issuer_public_key, schema)
     stored = wallet.credentials.receive(state, issuer_answer)
-    shown = wallet.present(stored.id, disclose=["district"], verifier_id=v, nonce=n)
+    shown = wallet.present(stored.id, disclose=["district"], verifier_id=v, nonce=n,
+                           predicates=[adult])   # policies predicates: proven, not shown
     with wallet.transaction():                 # several writes, all or nothing
         ...
 
@@ -22,7 +23,7 @@ from types import TracebackType
 
 from attestations.credentials import HolderSecret, Presentation, present
 from attestations.errors import AttestationError
-from policies import OrgKey, PolicyError, utc_seconds
+from policies import OrgKey, PolicyError, Predicate, utc_seconds
 from wallet import backup
 from wallet.contents import Consents, Credentials
 from wallet.crypto import KdfParams, VaultKeys
@@ -31,6 +32,7 @@ from wallet.header import Header
 from wallet.history import Checkpoints, Presentations
 from wallet.identity import IDENTITY_ID, IDENTITY_TABLE, Identity
 from wallet.lock import DEFAULT_LOCK_TIMEOUT
+from wallet.predicates import statements
 from wallet.vault import (
     Vault,
     default_path,
@@ -98,13 +100,16 @@ class Wallet:
         disclose: Sequence[str],
         verifier_id: str,
         nonce: bytes,
+        predicates: Sequence[Predicate] = (),
         purpose: str | None = None,
         grant_id: str | None = None,
         now: datetime.datetime | None = None,
     ) -> Presentation:
         """Build a presentation of credential `credential` (id or unique prefix) for
-        `verifier_id` and record it; the caller decided it may be shown (policy and ledger
-        checks come before this call)."""
+        `verifier_id` that discloses `disclose` (and `expiry`) and proves `predicates` on
+        other attributes, and record both; the caller decided it may be shown (policy and
+        ledger checks come before this call). ValueError for a predicate that does not fit
+        the schema, is on a disclosed attribute, or is false for this credential."""
         stored = self.credentials.get(credential)
         shown = present(
             stored.credential,
@@ -112,12 +117,14 @@ class Wallet:
             disclose=disclose,
             verifier_id=verifier_id,
             nonce=nonce,
+            predicates=statements(predicates, stored.schema),
         )
         self.presentations.record(
             verifier=verifier_id,
             credential_id=stored.id,
             disclosed=tuple(shown.disclosed),
             presentation=shown.to_json(),
+            predicates=predicates,
             purpose=purpose,
             grant_id=grant_id,
             now=now,

@@ -17,7 +17,6 @@ import pytest
 from attestations.credentials import IssuerKey
 from cli.stage import World, stage
 from policies import (
-    AtMost,
     GrantDraft,
     OrgKey,
     PresentationRequest,
@@ -392,15 +391,6 @@ def test_a_request_the_wallet_cannot_answer_as_asked(world: World) -> None:
     unanswerable = signed_request(key, world, response_uri=None)
     with pytest.raises(UnsupportedRequest, match="response_uri"):
         load_request(unanswerable.to_json())
-
-
-def test_a_request_for_a_predicate(
-    wallet: Wallet, ledger: WalletLedger, world: World, credential: StoredCredential
-) -> None:
-    adult = AtMost(attribute="birthdate", op="<=", value=datetime.date(2007, 1, 1))
-    request = signed_request(verifier_identity(world).key, world, predicates=[adult])
-    with pytest.raises(UnsupportedRequest, match="cannot prove predicates"):
-        prepare(wallet, ledger, load_request(request.to_json()))
 
 
 def test_an_unregistered_verifier(
