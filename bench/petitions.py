@@ -17,7 +17,9 @@ before any timing starts, and four figures are medians over the same signatures:
 - `append`: `Sequencer.append` from one caller, what one citizen waits for: validate,
   then the batch transaction (the state rules, one fsync, a signed checkpoint);
 - `append, 4 threads`: wall time per signature with four callers at once (the GIL keeps
-  validation serial in one process: the service's worker processes are what spread it).
+  validation serial in one process: the service's worker processes are what spread it);
+- `audit`, `audit, 2 workers`: `ledger.audit.replay` of the whole log (the signatures
+  are most of it) per signature, checking in this process, then in two worker processes.
 """
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
@@ -57,6 +59,7 @@ from attestations.credentials import (
 )
 from attestations.schemas import Schema
 from ledger import state
+from ledger.audit import replay
 from ledger.db import make_engine
 from ledger.note import SignerKey
 from ledger.petitions import NONCE_BYTES, PetitionTerms, eligible_predicates
@@ -145,7 +148,8 @@ def run_case(name: str, predicates: list[Predicate], n: int, workdir: Path) -> d
                             nonce=shown.nonce, now=T0,
                             predicates=eligible_predicates(terms.eligibility))  # fmt: skip
 
-    engine = make_engine(f"sqlite:///{workdir / f'{len(predicates)}.db'}")
+    url = f"sqlite:///{workdir / f'{len(predicates)}.db'}"
+    engine = make_engine(url)
     state.create_tables(engine)
     rules = Rules(clock=Clock())
     result: dict[str, float] = {"floor": timed(floor, checked)}
@@ -167,6 +171,12 @@ def run_case(name: str, predicates: list[Predicate], n: int, workdir: Path) -> d
         result["append, 4 threads"] = (time.perf_counter() - start) * 1e3 / len(four)
         size = store.size()
     engine.dispose()
+    for label, workers in (("audit", 0), ("audit, 2 workers", 2)):
+        start = time.perf_counter()
+        report = replay(url, log_key=signer.verifier(), origin="bench", workers=workers,
+                        max_skew=None)  # fmt: skip
+        result[label] = (time.perf_counter() - start) * 1e3 / (2 * n)
+        assert report.clean and report.state.petitions[0].signatures == 2 * n, report.violations
     assert size == 2 + 2 * n, f"{size} entries logged, want {2 + 2 * n}"
     return result
 
@@ -186,11 +196,12 @@ def main() -> None:
         return
     table = Table(title="Petition signatures, in-process, SQLite: median ms per signature")
     table.add_column("petition asks")
-    for column in ("verify_presentation (floor)", "validate", "append", "append, 4 threads"):
-        table.add_column(column, justify="right")
+    columns = ("floor", "validate", "append", "append, 4 threads", "audit", "audit, 2 workers")
+    for column in columns:
+        table.add_column("verify_presentation (floor)" if column == "floor" else column,
+                         justify="right")  # fmt: skip
     for name, m in medians.items():
-        table.add_row(name, *(f"{m[k]:.2f}" for k in
-                              ("floor", "validate", "append", "append, 4 threads")))  # fmt: skip
+        table.add_row(name, *(f"{m[k]:.2f}" for k in columns))
     console = Console()
     console.print(table)
     console.print(f"machine: {result['machine']}")

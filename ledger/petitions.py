@@ -44,7 +44,7 @@ from attestations.schemas import EXPIRY
 from ledger import rules
 from ledger.state import petitions as sql
 from ledger.state.batch import StateBatch
-from policies import Entry, IssuerRegister, canonical_bytes, format_time
+from policies import DocumentError, Entry, IssuerRegister, canonical_bytes, format_time
 from policies.petitions import Eligibility, PetitionOpen, PetitionSign
 
 __all__ = [
@@ -55,6 +55,8 @@ __all__ = [
     "check_window_and_issuer",
     "covers",
     "eligible_predicates",
+    "opened_terms",
+    "petition_named",
     "precheck",
     "record_petition",
     "record_registration",
@@ -66,7 +68,8 @@ NONCE_BYTES = 32
 """The nonce of every signature's presentation: the signer's own random bytes, one
 length for all (signatures stay alike)."""
 
-_SIGN_SUFFIX = b',"type":"petition.sign"}'  # "type" sorts last among a signature's keys
+# "type" sorts last among both entries' keys, so their canonical bytes end with it.
+_SIGN_SUFFIX, _OPEN_SUFFIX = b',"type":"petition.sign"}', b',"type":"petition.open"}'
 
 
 def _epoch(moment: datetime) -> int:
@@ -161,6 +164,30 @@ def precheck(entry: Entry, terms: PetitionTerms | None) -> None:
         check_presentation(entry, terms)
 
 
+def petition_named(data: bytes) -> str | None:
+    """The petition id that `data` names if it looks like a `petition.sign`, cheaply:
+    only such bytes are parsed, as plain JSON. A hint for `precheck`, which checks the
+    entry it parsed properly against the terms of that id."""
+    if not data.endswith(_SIGN_SUFFIX):
+        return None
+    try:
+        named = json.loads(data).get("petition")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return named if isinstance(named, str) else None
+
+
+def opened_terms(data: bytes) -> PetitionTerms | None:
+    """The terms of the petition `data` opens, if it is a well-formed `petition.open`
+    (signature unchecked: terms are only ever used under the id they hash to)."""
+    if not data.endswith(_OPEN_SUFFIX):
+        return None
+    try:
+        return PetitionTerms.of(PetitionOpen.from_json(data))
+    except DocumentError:
+        return None
+
+
 def _time(seconds: int) -> str:
     return format_time(datetime.fromtimestamp(seconds, UTC))
 
@@ -187,15 +214,9 @@ class PetitionMemo:
             return found
 
     def terms_for(self, data: bytes) -> PetitionTerms | None:
-        """The terms of the petition that `data`, if a `petition.sign`, names (cheaply:
-        without parsing anything but other signatures' JSON)."""
-        if not data.endswith(_SIGN_SUFFIX):
-            return None
-        try:
-            named = json.loads(data).get("petition")
-        except (ValueError, AttributeError, RecursionError):
-            return None
-        return self.terms(named) if isinstance(named, str) else None
+        """The terms of the petition that `data`, if a `petition.sign`, names."""
+        named = petition_named(data)
+        return None if named is None else self.terms(named)
 
     def remember(self, terms: PetitionTerms) -> None:
         self._put(self._terms, terms.id, terms, self._limits[0])

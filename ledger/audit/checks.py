@@ -1,8 +1,10 @@
 """The checks of one entry and one checkpoint that need no other entry: run in parallel.
 
-These are the expensive steps of an audit (parsing, Ed25519 and Schnorr verification),
-and they depend on nothing but the bytes and the log's key, so `replay` sends them in
-batches to worker processes while it rebuilds the tree and replays the rules in order.
+These are the expensive steps of an audit (parsing, Ed25519 and Schnorr verification,
+petition signatures' presentations), and they depend on nothing but the bytes and the
+log's key (and a signature's petition, which `replay` sends along when the log opened it
+before), so `replay` sends them in batches to worker processes while it rebuilds the
+tree and replays the rules in order.
 An entry that passes comes back parsed, ready for the rules.
 
 Workers are forked when this process runs no other thread (cheapest: nothing is imported
@@ -17,11 +19,12 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ledger import rules
+from ledger import petitions, rules
 from ledger.audit.report import Kind, rule_violation
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import InvalidNoteSignature, LedgerError
 from ledger.note import VerifierKey
+from ledger.petitions import PetitionTerms
 from ledger.rules import Reason
 from policies import Entry
 
@@ -30,12 +33,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class EntryCheck:
-    """An entry parsed and its signature verified (`entry`), or why not (`kind`)."""
+    """An entry parsed and its signature verified (`entry`), or why not (`kind`);
+    `verified`: a petition signature whose presentation was verified too."""
 
     index: int
     entry: Entry | None
     kind: str | None = None
     detail: str = ""
+    verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,17 @@ _KINDS = {
 
 
 def check_entry(
-    index: int, data: bytes, sequenced: datetime | None, max_skew: timedelta | None
+    index: int,
+    data: bytes,
+    sequenced: datetime | None,
+    max_skew: timedelta | None,
+    terms: PetitionTerms | None = None,
 ) -> EntryCheck:
     """The ledger's own stateless checks (`ledger.rules.check_entry`): canonical form,
     entry schema, signature, and, when the source says when the entry was sequenced and
-    `max_skew` is set, the clock-skew bound at that time."""
+    `max_skew` is set, the clock-skew bound at that time; and for a petition signature,
+    with the `terms` of the petition it names, what the ledger's `validate` checks of it
+    (`ledger.petitions.precheck`), named as the rule it breaks."""
     if sequenced is None or max_skew is None:
         sequenced, max_skew = _EPOCH, timedelta.max
     try:
@@ -69,7 +80,11 @@ def check_entry(
     except rules.Rejected as exc:
         kind = _KINDS.get(exc.reason, rule_violation(exc.reason))
         return EntryCheck(index, None, kind, exc.detail)
-    return EntryCheck(index, entry)
+    try:
+        petitions.precheck(entry, terms)
+    except rules.Rejected as exc:
+        return EntryCheck(index, None, rule_violation(exc.reason), exc.detail)
+    return EntryCheck(index, entry, verified=petitions.covers(entry, terms))
 
 
 def check_checkpoint(size: int, note: str, log_key: VerifierKey, origin: str) -> CheckpointCheck:
@@ -88,11 +103,19 @@ def check_batch(
     log_key: str,
     origin: str,
     max_skew: timedelta | None,
+    terms: dict[str, PetitionTerms] | None = None,
 ) -> tuple[list[EntryCheck], list[CheckpointCheck]]:
-    """Check a batch (in a worker process: arguments and results are pickled)."""
+    """Check a batch (in a worker process: arguments and results are pickled); `terms`:
+    the petitions the batch's signatures name, by id, as far as they are known."""
     key = VerifierKey.from_text(log_key)
+    known = terms or {}
+
+    def petition(data: bytes) -> PetitionTerms | None:
+        named = petitions.petition_named(data)
+        return None if named is None else known.get(named)
+
     return (
-        [check_entry(index, data, at, max_skew) for index, data, at in entries],
+        [check_entry(index, data, at, max_skew, petition(data)) for index, data, at in entries],
         [check_checkpoint(size, note, key, origin) for size, note in checkpoints],
     )
 

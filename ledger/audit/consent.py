@@ -29,6 +29,7 @@ from ledger.audit.petitions import tallies
 from ledger.audit.report import ConsentState, Party
 from ledger.db import ENTRY_TABLE
 from ledger.errors import EntryRejected
+from ledger.petitions import PetitionMemo
 from ledger.state import ACCESSES, GRANTS, KEYS, STATE_TABLES, VERIFIERS, GrantState
 from ledger.state.batch import StateBatch
 from ledger.storage import find_leaves
@@ -47,6 +48,7 @@ class ReplayState:
             SQLModel.metadata.create_all(self._conn, tables=[ENTRY_TABLE, *STATE_TABLES])
         self._conn.begin()
         self._batch = StateBatch(self._conn)
+        self._petitions = PetitionMemo()
 
     def close(self) -> None:
         self._conn.close()
@@ -83,11 +85,18 @@ class ReplayState:
         """Load the grants `entries` name at once, before they are applied in turn."""
         rules.prefetch(self._batch, entries)
 
-    def apply(self, index: int, entry: Entry, data: bytes) -> EntryRejected | None:
+    def apply(
+        self, index: int, entry: Entry, data: bytes, *, verified: bool = False
+    ) -> EntryRejected | None:
         """Run the rules on one entry; the refusal, or None if the entry is valid here.
-        What it changes is written at the next `commit`."""
+        What it changes is written at the next `commit`. `verified`: a petition
+        signature whose presentation a worker verified already (`ledger.audit.checks`)."""
+        entry_id = sha256_id(data)
+        if verified:
+            self._petitions.mark_verified(entry_id)
         try:
-            rules.record_entry(self._batch, index=index, entry=entry, entry_id=sha256_id(data))
+            rules.record_entry(self._batch, index=index, entry=entry, entry_id=entry_id,
+                               memo=self._petitions)  # fmt: skip
         except EntryRejected as exc:
             return exc
         return None

@@ -10,7 +10,9 @@ Steps (DESIGN.md §Ledger, "audit replay"):
    that all equal the one rebuilt tree are consistent with each other by construction
    (each is a prefix of it), which is what a consistency proof between them would show.
 4. Check every entry's canonical form and signature, and the clock-skew bound at the
-   time it was sequenced (the ledger's own stateless checks, in worker processes).
+   time it was sequenced (the ledger's own stateless checks, in worker processes); and
+   each petition signature's presentation, against its petition if an entry so far
+   opened it (`ledger.petitions.precheck`, as the ledger's `validate` does).
 5. Replay every state rule in index order, with the ledger's own rules, over a fresh
    state index; an entry that failed an earlier step is not applied.
 6. Compare with a previously saved checkpoint, if given: the rebuilt tree at its size
@@ -43,6 +45,7 @@ from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
 from ledger.merkle import leaf_hash
 from ledger.note import VerifierKey
+from ledger.petitions import PetitionTerms, opened_terms, petition_named
 from ledger.rules import DEFAULT_MAX_SKEW, Rejected
 from policies import Entry, IssuerRegister, PetitionOpen, VerifierRegister
 
@@ -95,6 +98,7 @@ class _Replay:
         self.progress = progress
         self.add = tree.findings.add
         self.checked: Counter[str] = Counter()
+        self.terms: dict[str, PetitionTerms] = {}
 
     def run(self) -> None:
         window: deque[_Task] = deque()
@@ -111,6 +115,7 @@ class _Replay:
                 self.tree.log_key.to_text(),
                 self.tree.origin,
                 self.max_skew,
+                self._petitions(batch),
             )
             window.append((batch, checkpoints, future))
             if len(window) >= self.depth:
@@ -120,6 +125,18 @@ class _Replay:
         self.tree.tail(self.source.checkpoints(after, 2**63 - 1))
         # 6. (and what only the end can tell) the saved checkpoint.
         self.tree.finish()
+
+    def _petitions(self, batch: list[SourceEntry]) -> dict[str, PetitionTerms]:
+        """The terms of the petitions the batch's signatures name, opened in this batch or
+        an earlier one (kept by id: an id is the hash of the petition's bytes, whether
+        the rules will accept it or not)."""
+        named = set()
+        for e in batch:
+            opened = opened_terms(e.data)
+            if opened is not None:
+                self.terms[opened.id] = opened
+            named.add(petition_named(e.data))
+        return {pid: self.terms[pid] for pid in named if pid in self.terms}
 
     def _process(
         self,
@@ -134,7 +151,7 @@ class _Replay:
             [(e.index, h, e.data if _named(c) else b"")
              for e, h, c in zip(batch, leaves, checks, strict=True)]
         )  # fmt: skip
-        valid: list[tuple[int, Entry, bytes]] = []
+        valid: list[tuple[int, Entry, bytes, bool]] = []
         for entry, check, leaf in zip(batch, checks, leaves, strict=True):
             # 3. Checkpoints whose tree is complete before this entry.
             while pending and pending[0][0].size <= entry.index:
@@ -148,13 +165,13 @@ class _Replay:
             elif check.entry is None:
                 self.add(check.kind or Kind.MALFORMED_ENTRY, entry.index, check.detail)
             else:
-                valid.append((entry.index, check.entry, entry.data))
+                valid.append((entry.index, check.entry, entry.data, check.verified))
         while pending:
             self.tree.checkpoint(*pending.popleft())
         # 5. State rules, in order, for the entries that passed steps 2-4.
-        self.state.prefetch([parsed for _, parsed, _ in valid])
-        for index, parsed, data in valid:
-            refused = self.state.apply(index, parsed, data)
+        self.state.prefetch([parsed for _, parsed, _, _ in valid])
+        for index, parsed, data, verified in valid:
+            refused = self.state.apply(index, parsed, data, verified=verified)
             if refused is None:
                 self.checked["valid_entries"] += 1
             elif isinstance(refused, Rejected):

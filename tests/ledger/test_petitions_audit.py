@@ -12,10 +12,13 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
+from attestations.encoding import b64url_encode
 from ledger import state
 from ledger.audit import AuditReport, Kind, replay
+from ledger.audit.checks import check_batch
 from ledger.db import make_engine
 from ledger.note import SignerKey
+from ledger.petitions import PetitionTerms
 from ledger.rules import Rules
 from ledger.sequencer import Sequencer
 from ledger.state.petition_queries import petition
@@ -109,6 +112,23 @@ def test_worker_processes_count_what_one_process_counts(petitions: Petitions) ->
     pooled = replay(petitions.url, log_key=petitions.signer.verifier(), origin=ORIGIN, workers=2)
     assert pooled.clean
     assert pooled.state.petitions == petitions.audit().state.petitions
+
+
+def test_signatures_are_verified_where_the_entries_are_checked(petitions: Petitions) -> None:
+    """`check_batch` (step 4, in the worker processes) verifies the signatures whose
+    petition it is given, and leaves the others to the rules (step 5)."""
+    store = LedgerStore.from_url(petitions.url)
+    rows = [(e.index, e.data, None) for e in store.entries(0, 7)]
+    store.engine.dispose()
+    terms = {petitions.first.id: PetitionTerms.of(petitions.first)}
+    vkey = petitions.signer.verifier().to_text()
+    checks, _ = check_batch(rows, [], vkey, ORIGIN, None, terms)
+    assert [c.verified for c in checks] == [False] * 3 + [True] * 3 + [False]
+    assert all(c.entry is not None for c in checks)
+    forged = json.loads(rows[4][1])
+    forged["presentation"]["nonce"] = b64url_encode(bytes(32))
+    [check], _ = check_batch([(4, canonical_bytes(forged), None)], [], vkey, ORIGIN, None, terms)
+    assert (check.entry, check.kind) == (None, "rule_violation:bad_signature")
 
 
 def test_a_tampered_signature_row_is_named(petitions: Petitions) -> None:
