@@ -15,7 +15,7 @@ from attestations.predicates import years_before
 from attestations.schemas import Schema
 from cli import render
 from cli.errors import bad_input
-from cli.terms import parse_predicate
+from cli.predicate_syntax import parse_predicate
 from ledger.client import LedgerClient, announced_log
 from ledger.note import VerifierKey
 from ledger.settings import default_home

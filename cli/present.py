@@ -1,11 +1,13 @@
 """`cartera present URL_OR_FILE`: answer a verifier's presentation request.
 
 The command shows who asks for what and for which purpose, with the values that would
-be shown; when no live grant on the ledger covers the request, it shows the least grant
-that would (`policies.draft_grant`) and asks the citizen to approve it (or `--yes`), then
-publishes it and answers. Every check before acting is `wallet.sessions`' (the request's
-signature and expiry, the verifier's registration, the credential's issuer on the ledger,
-the ledger's decision); this module reads options, calls it, and renders.
+be shown and, in plain words, each condition that would be proven without showing its
+value (`birthdate ≤ 2008-11-22`); when no live grant on the ledger covers the request, it
+shows the least grant that would (`policies.draft_grant`) and asks the citizen to approve
+it (or `--yes`), then publishes it and answers. Every check before acting is
+`wallet.sessions`' (the request's signature and expiry, the verifier's registration, the
+credential's issuer on the ledger, its values against the predicates, the ledger's
+decision); this module reads options, calls it, and renders.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from cli import render
 from cli.errors import EXIT_CHECK_FAILED, bad_input, handle_errors
 from cli.on_ledger import DEFAULT_LEDGER, LedgerUrl, LogKey, ledger_of
 from cli.passphrase import AsJson, Home, PassphraseFile, unlocked
+from cli.predicate_syntax import condition, plain
 from cli.terms import confirm, terms
-from policies import GrantDraft, PresentationRequest
+from policies import GrantDraft, Predicate, PresentationRequest
 from wallet import DeclinedByCitizen, VerifierRefused, WalletLedger
 from wallet.session_http import SessionHttp
 from wallet.sessions import (
@@ -37,8 +40,9 @@ from wallet.sessions import (
 
 EXIT_CODES = (
     "Exit codes: 0 accepted; 1 refused by the verifier, declined, or a check failed (a "
-    "signature, the verifier's or issuer's registration, no suitable credential); 2 bad "
-    "input (unreadable or malformed request, expired, passphrase, no wallet); 3 the ledger "
+    "signature, the verifier's or issuer's registration, no suitable credential, a "
+    "condition the credential does not meet); 2 bad input (unreadable or malformed request, "
+    "expired, one this wallet cannot answer as asked, passphrase, no wallet); 3 the ledger "
     "or the verifier could not be reached."
 )
 
@@ -54,11 +58,16 @@ def _request(source: str, http: SessionHttp) -> PresentationRequest:
     return load_request(data)
 
 
+def _proven(predicate: Predicate) -> str:
+    return f"{plain(predicate)} — proven without showing your {predicate.attribute}"
+
+
 def _show_request(prepared: Prepared, *, stderr: bool) -> None:
-    """Who asks for what, why, and what would be shown."""
+    """Who asks for what, why, what would be shown and what proven."""
     request, credential = prepared.request, prepared.credential
     values = credential.attributes
     asked = ", ".join(f"{name} = {render.text(values[name])}" for name in request.attributes)
+    proves = [("proves" if i == 0 else "", _proven(p)) for i, p in enumerate(request.predicates)]
     covered = (
         f"yes, by grant {prepared.decision.grant}"
         if prepared.decision.allowed
@@ -69,7 +78,8 @@ def _show_request(prepared: Prepared, *, stderr: bool) -> None:
         [
             ("verifier", f"{prepared.verifier.name} ({request.verifier})"),
             ("purpose", request.purpose.value),
-            ("asks for", asked),
+            ("asks for", asked or "no values (expiry only)"),
+            *proves,
             ("credential", f"{credential.schema.name} {render.short_id(credential.id)}"),
             ("answer to", request.response_uri),
             ("expires", request.expires_at),
@@ -103,6 +113,7 @@ def _accepted_json(prepared: Prepared, accepted: Accepted) -> dict[str, Any]:
         "verifier": {"did": request.verifier, "name": prepared.verifier.name},
         "purpose": request.purpose.value,
         "disclosed": accepted.disclosed,
+        "proven": [{**p.to_json_dict(), "text": plain(p)} for p in request.predicates],
         "grant": accepted.grant,
         "granted": accepted.granted is not None,
         "access": {"index": accepted.access_index, "tree_size": accepted.tree_size},
@@ -177,7 +188,12 @@ def present(
         render.emit_json(_accepted_json(prepared, accepted))
         return
     render.say(f"accepted by {prepared.verifier.name}", style="green")
-    render.table("the verifier learned", ("attribute", "value"), accepted.disclosed.items())
+    learned = [
+        *accepted.disclosed.items(),
+        *((p.attribute, f"{condition(p)} (proven; the value was not shown)")
+          for p in prepared.request.predicates),
+    ]  # fmt: skip
+    render.table("the verifier learned", ("attribute", "value"), learned)
     if accepted.granted is not None:
         render.say(f"granted {accepted.granted.id}")
     render.say(

@@ -1,11 +1,11 @@
-"""A grant's terms as the citizen gives and sees them: predicates, times and purposes
-typed on the command line, a request read from a file, the draft built from options,
-and the terms shown before the citizen confirms. Shared by `consent grant` and `present`."""
+"""A grant's terms as the citizen gives and sees them: predicates (`cli.predicate_syntax`),
+times and purposes typed on the command line, a request read from a file, the draft built
+from options, and the terms shown before the citizen confirms. Shared by `consent grant`
+and `present`."""
 
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import TypeAdapter, ValidationError
 
 from cli import render
 from cli.errors import bad_input
+from cli.predicate_syntax import parse_predicate
 from policies import (
     ConsentGrant,
     DocumentError,
     GrantDraft,
-    Predicate,
     PresentationRequest,
     Purpose,
     parse_time,
@@ -30,42 +29,7 @@ from policies import (
 )
 from wallet import Wallet
 
-_PREDICATE: TypeAdapter[Predicate] = TypeAdapter(Predicate)
-_RANGE = re.compile(r"\s*([a-z][a-z0-9_]*)\s*(>=|<=)\s*(\S+)\s*")
-_BETWEEN = re.compile(r"\s*(\S+)\s*<=\s*([a-z][a-z0-9_]*)\s*<=\s*(\S+)\s*")
-_MEMBER = re.compile(r"\s*([a-z][a-z0-9_]*)\s+in\s+\{(.*)\}\s*")
 _RELATIVE = re.compile(r"(\d+)([dhm])")
-
-
-def _bound(text: str) -> int | str:
-    return int(text) if re.fullmatch(r"-?\d+", text) else text
-
-
-def parse_predicate(text: str) -> Predicate:
-    """`birthdate <= 2007-11-22`, `age >= 18`, `12000 <= income <= 30000`,
-    `district in {Gràcia, Sants}` (as `Predicate.describe` writes them), or JSON."""
-    obj: Any
-    if text.lstrip().startswith("{"):
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise bad_input(f"--predicate {text!r}: not JSON ({exc.msg})") from None
-    elif m := _BETWEEN.fullmatch(text):
-        obj = {"attribute": m[2], "op": "between", "value": [_bound(m[1]), _bound(m[3])]}
-    elif m := _RANGE.fullmatch(text):
-        obj = {"attribute": m[1], "op": m[2], "value": _bound(m[3])}
-    elif m := _MEMBER.fullmatch(text):
-        members = sorted({v.strip() for v in m[2].split(",") if v.strip()})
-        obj = {"attribute": m[1], "op": "in", "value": members}
-    else:
-        raise bad_input(
-            f"--predicate {text!r}: want 'ATTR >= V', 'ATTR <= V', 'LOW <= ATTR <= HIGH' "
-            "or 'ATTR in {A, B}'"
-        )
-    try:
-        return _PREDICATE.validate_json(json.dumps(obj))
-    except ValidationError as exc:
-        raise bad_input(f"--predicate {text!r}: {exc.errors()[0]['msg']}") from None
 
 
 def parse_when(text: str, now: datetime.datetime) -> datetime.datetime:

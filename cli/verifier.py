@@ -3,8 +3,10 @@
 `init` creates the verifier's home (its Ed25519 key, name, purposes, contact, trusted
 issuers) and one admin key; `serve` runs `mobile_api` in the verifier role (registering it
 on the ledger at first start); `request` asks the running service for a signed
-presentation request and prints its URL and QR code for the citizen's wallet
-(`cartera present URL`); `result` shows how the checks of the answer ended.
+presentation request (attributes to disclose, predicates to prove in the syntax of
+`cli.predicate_syntax`, `--min-age N` as today's birthdate bound) and prints its URL and
+QR code for the citizen's wallet (`cartera present URL`); `result` shows how the checks of
+the answer ended.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import typer
 
 from cli import render
 from cli.errors import EXIT_CHECK_FAILED, bad_input, handle_errors
+from cli.predicate_syntax import minimum_age, parse_predicate
 from cli.session_service import (
     EXIT_CODES,
     ApiKey,
@@ -135,9 +138,30 @@ def serve(
 @handle_errors
 def request(
     attributes: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option("--attr", metavar="NAME", help="an attribute to disclose; repeatable"),
-    ],
+    ] = None,
+    predicates: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--predicate",
+            "-p",
+            metavar="CONDITION",
+            help="a condition proven without the value, e.g. 'district in Gràcia,Sants' or "
+            "'birthdate <= 2008-11-22'; repeatable",
+            show_default=False,
+        ),
+    ] = None,
+    min_age: Annotated[
+        int | None,
+        typer.Option(
+            "--min-age",
+            metavar="YEARS",
+            min=0,
+            max=150,
+            help="the citizen is at least YEARS old today: birthdate <= today − YEARS",
+        ),
+    ] = None,
     schema: Annotated[str, typer.Option("--schema", help="schema name or id")] = "resident",
     purpose: Annotated[str, typer.Option("--purpose", metavar="DPV_TERM")] = _SERVICE,
     trusted: Annotated[
@@ -157,15 +181,25 @@ def request(
     home: Home = None,
     as_json: AsJson = False,
 ) -> None:
-    """Create a signed presentation request; print its URL and QR code."""
+    """Create a signed presentation request; print its URL and QR code.
+
+    It asks for attributes to disclose (--attr), conditions proven without disclosing
+    the value (--predicate, --min-age), or both.
+    """
     try:
         Purpose(purpose)
     except ValueError:
         raise bad_input(f"purpose {purpose!r} is not a known DPV term") from None
+    proven = [parse_predicate(text) for text in predicates or []]
+    if min_age is not None:
+        proven.append(minimum_age(min_age))
+    if not (attributes or proven):
+        raise bad_input("ask for something: --attr, --predicate or --min-age")
     with admin(Role.VERIFIER, home, url, api_key) as client:
         created = client.create_request(
-            schema, attributes, purpose=purpose, trusted_issuers=trusted, ttl_seconds=ttl
-        )
+            schema, attributes or [], purpose=purpose, predicates=proven,
+            trusted_issuers=trusted, ttl_seconds=ttl,
+        )  # fmt: skip
     show_link(created, "request", as_json)
 
 

@@ -18,11 +18,15 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
+from attestations.predicates import years_before
 from cli.main import app
 from cli.stage import World, stage
-from policies import Purpose, sign_request, utc_seconds
+from mobile_api.models import RequestCreated
+from policies import AtMost, MemberOf, Predicate, Purpose, sign_request, utc_seconds
 from tests.e2e.story import (
+    PURPOSE,
     RESIDENCE,
+    RESIDENT_VALUES,
     issuer_identity,
     new_offer,
     new_request,
@@ -53,17 +57,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.fixture
-def home(tmp_path: Path, world: World) -> Path:
-    """A home whose wallet holds a resident credential from the stage's issuer."""
-    home = tmp_path / "home"
+def citizen_home(home: Path, world: World, offer_url: str) -> Path:
+    """A home whose wallet holds the credential offered at `offer_url`."""
     with (
         create(home / "wallet", PASSPHRASE, kdf=KdfParams.INTERACTIVE) as wallet,
         WalletLedger(wallet, world.ledger_url, log_key=world.ledger_key) as ledger,
         SessionHttp() as http,
     ):
-        receive_offer(wallet, ledger, http, fetch_offer(http, new_offer(world).url))
+        receive_offer(wallet, ledger, http, fetch_offer(http, offer_url))
     return home
+
+
+@pytest.fixture
+def home(tmp_path: Path, world: World) -> Path:
+    """A home whose wallet holds a resident credential from the stage's issuer."""
+    return citizen_home(tmp_path / "home", world, new_offer(world).url)
 
 
 def env(world: World, home: Path) -> dict[str, str]:
@@ -162,6 +170,64 @@ def test_present_a_request_file(world: World, home: Path, tmp_path: Path) -> Non
     result = run(world, home, str(saved_request(world, tmp_path)), "--yes")
     assert result.exit_code == 0, result.output
     assert "accepted by" in result.stdout
+
+
+# -- predicates -------------------------------------------------------------------------------
+
+TODAY = datetime.datetime.now(datetime.UTC).date()
+ADULT = AtMost(attribute="birthdate", op="<=", value=years_before(TODAY, 18))
+NEIGHBOURS = MemberOf(attribute="district", op="in", value=("Gràcia", "Sants-Montjuïc"))
+
+
+def predicate_request(world: World, *predicates: Predicate) -> RequestCreated:
+    """A request for the postcode and `predicates`, through the verifier's admin API."""
+    with world.verifier.admin() as admin:
+        return admin.create_request(
+            "resident", ["postcode"], purpose=PURPOSE, predicates=list(predicates)
+        )
+
+
+def test_present_a_predicate_request(world: World, home: Path) -> None:
+    created = predicate_request(world, ADULT, NEIGHBOURS)
+    result = run(world, home, created.url, "--yes")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    bound = ADULT.value.isoformat()
+    assert "postcode = 8012" in out  # shown, and beside it what is proven
+    assert f"birthdate ≤ {bound} — proven without showing your birthdate" in out
+    assert "district in {Gràcia, Sants-Montjuïc} — proven without showing your district" in out
+    assert f"birthdate <= {bound}, district in {{Gràcia, Sants-Montjuïc}}" in out  # the grant
+    assert f"│ birthdate │ ≤ {bound} (proven; the value was not shown)" in out
+    assert RESIDENT_VALUES["birthdate"] not in out and "│ Gràcia" not in out
+    outcome = request_result(world, created)
+    assert outcome.disclosed is not None and set(outcome.disclosed) == {"expiry", "postcode"}
+    with opened(home) as wallet:
+        (shown,) = wallet.presentations.all()
+        assert shown.predicates == (ADULT, NEIGHBOURS) and shown.disclosed == ("expiry", "postcode")
+
+
+def test_present_a_predicate_request_json(world: World, home: Path) -> None:
+    result = run(world, home, predicate_request(world, ADULT).url, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["proven"] == [{**ADULT.to_json_dict(), "text": f"birthdate ≤ {ADULT.value}"}]
+    assert set(shown["disclosed"]) == {"expiry", "postcode"}
+    assert "proven without showing your birthdate" in result.stderr
+
+
+def test_a_minor_is_refused_by_the_wallet(world: World, tmp_path: Path) -> None:
+    with world.issuer.admin() as admin:
+        young = {**RESIDENT_VALUES, "birthdate": years_before(TODAY, 10).isoformat()}
+        offer = admin.create_offer("resident", young)
+    minor = citizen_home(tmp_path / "minor", world, offer.url)
+    created = predicate_request(world, ADULT)
+    before = tree_size(world)
+    result = run(world, minor, created.url, "--yes")
+    one_line_error(result, 1, f"does not satisfy {ADULT.describe()}", "nothing was sent")
+    assert young["birthdate"] not in result.output
+    assert tree_size(world) == before and request_result(world, created).status == "pending"
+    with opened(minor) as wallet:
+        assert wallet.consents.all() == [] and wallet.presentations.all() == []
 
 
 # -- refused by the verifier ----------------------------------------------------------------

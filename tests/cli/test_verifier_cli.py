@@ -4,16 +4,21 @@ result (accepted, refused, pending), with the exit codes the help promises."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
+from attestations.predicates import years_before
 from cli.main import app
 from ledger.service import create_app as create_ledger_app
+from policies import build_response
+from tests.ledger.http_helpers import JSON
 from tests.mobile_api.session_helpers import (
     AINA,
     Ledger,
@@ -192,6 +197,37 @@ def test_a_refused_answer_exits_1_and_says_why(
     )
 
 
+def test_a_request_for_predicates(
+    served: ServiceProcess, ledger: Ledger, issuer: Party, citizen: tuple[Wallet, str]
+) -> None:
+    """`--min-age` and `--predicate` (the syntax `consent grant` takes): signed into the
+    request, proven by the wallet, and the verifier's result discloses neither value."""
+    done = cartera(
+        "verifier", "request", "--attr", "postcode", "--min-age", "18",
+        "--predicate", "district in Gràcia,Sants-Montjuïc",
+        "--home", str(served.home), "--url", served.url, "--json",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    created = json.loads(done.stdout)
+    today = datetime.datetime.now(datetime.UTC).date()
+    assert created["request"]["predicates"] == [
+        {"attribute": "birthdate", "op": "<=", "value": years_before(today, 18).isoformat()},
+        {"attribute": "district", "op": "in", "value": ["Gràcia", "Sants-Montjuïc"]},
+    ]
+    request = fetch_request(created["url"])
+    assert request.attributes == ("postcode",) and len(request.predicates) == 2
+    wallet, credential = citizen
+    consent = grant(wallet, request, ledger)
+    shown = wallet.present(credential, disclose=request.attributes, verifier_id=request.verifier,
+                           nonce=request.nonce, predicates=request.predicates)  # fmt: skip
+    body = build_response(issuer=issuer.did, grant=consent.id, presentation=shown).to_json()
+    assert request.response_uri is not None
+    assert httpx.post(request.response_uri, content=body, headers=JSON).is_success
+    answer = json.loads(result(served, created["id"]).stdout)
+    assert answer["status"] == "accepted"
+    assert set(answer["disclosed"]) == {"expiry", "postcode"}  # not district, not birthdate
+
+
 def test_request_errors_have_their_exit_codes(served: ServiceProcess) -> None:
     at = ["--home", str(served.home), "--url", served.url]
     purpose = cartera("verifier", "request", "--attr", "district", "--purpose", "dpv:X", *at)
@@ -202,6 +238,16 @@ def test_request_errors_have_their_exit_codes(served: ServiceProcess) -> None:
     assert unregistered.exit_code == 2 and "invalid-purpose" in unregistered.stderr
     unknown = cartera("verifier", "result", "nope", *at)
     assert unknown.exit_code == 2 and "unknown-request" in unknown.stderr
+    nothing = cartera("verifier", "request", *at)
+    assert nothing.exit_code == 2 and "--attr, --predicate or --min-age" in nothing.stderr
+    syntax = cartera("verifier", "request", "-p", "district ~ Gràcia", *at)
+    assert syntax.exit_code == 2 and "want 'ATTR >= V'" in syntax.stderr
+    unfit = cartera("verifier", "request", "-p", "district >= 5", *at)
+    assert unfit.exit_code == 2 and "invalid-predicates" in unfit.stderr
+    shown_and_proven = cartera("verifier", "request", "--attr", "birthdate", "--min-age", "18", *at)
+    assert shown_and_proven.exit_code == 2 and "invalid-predicates" in shown_and_proven.stderr
+    too_old = cartera("verifier", "request", "--min-age", "151", *at)
+    assert too_old.exit_code == 2 and "--min-age" in too_old.stderr
 
 
 def test_every_command_has_help() -> None:
