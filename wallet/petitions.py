@@ -31,7 +31,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from attestations.credentials import present
-from attestations.predicates import Member, predicate_from_json
 from attestations.schemas import EXPIRY, Value
 from ledger.client import PetitionView
 from ledger.petitions import NONCE_BYTES, eligible_predicates
@@ -40,6 +39,7 @@ from policies import PetitionOpen, PetitionSign, Predicate, build_petition_sign,
 from wallet.contents import now_seconds
 from wallet.errors import DeclinedByCitizen, IssuerNotRegistered, WalletError
 from wallet.ledger import WalletLedger
+from wallet.predicates import holds
 from wallet.records import PresentationRecord, StoredCredential
 from wallet.wallet import Wallet
 
@@ -194,22 +194,12 @@ def _choose(
         if issuer is None:
             why = f"credential {stored.id} is not from an issuer the petition counts"
             continue
-        unmet = [p for p in eligibility.predicates if not _holds(p, stored)]
+        unmet = [p for p in eligibility.predicates if not holds(p, stored)]
         if unmet:
             why = f"credential {stored.id}: not {', '.join(p.describe() for p in unmet)}"
             continue
         return stored, issuer
     raise NotEligible(why)
-
-
-def _holds(predicate: Predicate, stored: StoredCredential) -> bool:
-    """Whether the credential's value satisfies `predicate` (which the petition made sure
-    fits the schema: a `Range` on an integer or date, a `Member` on a string)."""
-    statement = predicate_from_json(predicate.to_json_dict())
-    value = stored.attributes[statement.attribute]
-    if isinstance(statement, Member):
-        return isinstance(value, str) and statement.holds(value)
-    return isinstance(value, int | datetime.date) and statement.holds(value)
 
 
 def _eligible_issuer(
