@@ -106,6 +106,12 @@ class _Worker:
     conn: Connection
     jobs: list[_Job[Any, Any]] = field(default_factory=list)
     """The batch in flight (empty when idle)."""
+    sending: threading.Lock = field(default_factory=threading.Lock)
+    """Held while writing to the pipe: `close` may stop a worker that is being fed."""
+
+    def send(self, message: object) -> None:
+        with self.sending, suppress(OSError):  # gone: its reader fails what it had
+            self.conn.send(message)
 
     @property
     def pid(self) -> int:
@@ -157,9 +163,9 @@ class WorkerPool(Generic[A, R]):
             self._waiting.append(job)
             worker = self._idle.pop() if self._idle else None
             if worker is not None:
-                worker.jobs = self._take()
+                batch = worker.jobs = self._take()
         if worker is not None:
-            self._send(worker)
+            self._send(worker, batch)
         return job.future
 
     def run(self, item: A) -> R:
@@ -176,8 +182,7 @@ class WorkerPool(Generic[A, R]):
         for job in waiting:
             job.future.set_exception(SequencerClosed("the validation workers are stopped"))
         for worker in workers:
-            with suppress(OSError):  # already gone: its reader has seen it
-                worker.conn.send(None)  # after the batch in flight, if any
+            worker.send(None)  # after the batch in flight, if any
         for reader in list(self._readers):
             if reader is not threading.current_thread():
                 reader.join(timeout=30)
@@ -210,19 +215,20 @@ class WorkerPool(Generic[A, R]):
         reader = threading.Thread(
             target=self._read, args=(worker,), name="ledger-check-reader", daemon=True
         )
+        batch: list[_Job[A, R]] = []
         with self._lock:
             self._live.add(worker)
             self._readers.append(reader)
             closed = self._closed
             if self._waiting and not closed:
-                worker.jobs = self._take()
+                batch = worker.jobs = self._take()
             else:
                 self._idle.append(worker)
         reader.start()
         if closed:  # a replacement that arrived after close(): stop it like the others
-            worker.conn.send(None)
-        elif worker.jobs:
-            self._send(worker)
+            worker.send(None)
+        elif batch:
+            self._send(worker, batch)
 
     def _take(self) -> list[_Job[A, R]]:
         """The next batch from the queue (call with the lock held)."""
@@ -230,9 +236,10 @@ class WorkerPool(Generic[A, R]):
         del self._waiting[: self._max_batch]
         return batch
 
-    def _send(self, worker: _Worker) -> None:
-        with suppress(OSError):  # the worker is gone: its reader fails the batch
-            worker.conn.send([job.item for job in worker.jobs])
+    def _send(self, worker: _Worker, batch: list[_Job[A, R]]) -> None:
+        """Send `batch`, just given to `worker` under the lock (only `close` may send it
+        anything meanwhile)."""
+        worker.send([job.item for job in batch])
 
     def _read(self, worker: _Worker) -> None:
         """Hand out each batch's results and feed the worker, until it stops."""
@@ -241,18 +248,18 @@ class WorkerPool(Generic[A, R]):
                 results = worker.conn.recv()
             except Exception:  # EOF, a reset pipe, or a result that does not unpickle
                 results = None
-            with self._lock:
+            batch: list[_Job[A, R]] = []  # decided under the lock: once idle, a caller
+            with self._lock:  # may take the worker and send it work
                 jobs, worker.jobs = worker.jobs, []
                 if results is None or len(results) != len(jobs):
                     self._live.discard(worker)
                     if worker in self._idle:
                         self._idle.remove(worker)
                     closing = self._closed
+                elif self._waiting and not self._closed:
+                    batch = worker.jobs = self._take()
                 else:
-                    if self._waiting and not self._closed:
-                        worker.jobs = self._take()
-                    else:
-                        self._idle.append(worker)
+                    self._idle.append(worker)
             if results is None or len(results) != len(jobs):
                 self._died(worker, jobs, closing)
                 return
@@ -261,12 +268,15 @@ class WorkerPool(Generic[A, R]):
                     job.future.set_result(value)
                 else:
                     job.future.set_exception(value)
-            if worker.jobs:
-                self._send(worker)
+            if batch:
+                self._send(worker, batch)
 
     def _died(self, worker: _Worker, jobs: list[_Job[A, R]], closing: bool) -> None:
         """Fail the dead worker's batch and, unless closing, start a replacement."""
         worker.process.join(timeout=5)
+        if worker.process.is_alive():  # the pipe failed but it runs: it cannot be trusted
+            worker.process.kill()
+            worker.process.join()
         code = worker.process.exitcode
         if jobs:
             failure = WorkerFailed(f"a validation worker exited (code {code}) while checking")

@@ -11,6 +11,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,22 @@ def test_bad_arguments() -> None:
         WorkerPool(task, workers=0)
     with pytest.raises(ValueError, match="max_batch"):
         WorkerPool(task, workers=1, max_batch=0)
+
+
+def test_many_threads_each_waiting_for_its_answer() -> None:
+    """Workers go idle and busy thousands of times, taken by callers and by their own
+    readers in turn: every answer is the caller's own, and no batch is sent twice. Threads
+    switch as often as the interpreter allows, so that every window between two steps of
+    the pool's bookkeeping is visited."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with WorkerPool(task, workers=2) as pool, ThreadPoolExecutor(8) as threads:
+
+            def calls(t: int) -> list[str]:
+                return [pool.run(("ok", f"{t}-{i}")) for i in range(300)]
+
+            answers = list(threads.map(calls, range(8)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert answers == [[f"{t}-{i}" for i in range(300)] for t in range(8)]
