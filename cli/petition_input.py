@@ -11,17 +11,15 @@ from pathlib import Path
 
 from attestations.encoding import b64url_decode, b64url_encode
 from attestations.errors import DecodeError
-from attestations.predicates import years_before
 from attestations.schemas import Schema
 from cli import render
 from cli.errors import bad_input
-from cli.predicate_syntax import parse_predicate
+from cli.predicate_syntax import AGE_ATTRIBUTE, minimum_age, parse_predicate
 from ledger.client import LedgerClient, announced_log
 from ledger.note import VerifierKey
 from ledger.settings import default_home
 from mobile_api.files import create_private, read_private
 from policies import (
-    AtMost,
     DocumentError,
     OrgKey,
     Predicate,
@@ -108,24 +106,14 @@ def resolve_schema(client: LedgerClient, issuers: list[str], wanted: str) -> Sch
 def eligibility_predicates(
     texts: list[str], min_age: int | None, schema: Schema
 ) -> list[Predicate]:
-    """`--predicate`s (`district in A,B` or cli.terms' forms) and `--min-age` as the
-    bound it is today, fixed in the petition."""
-    found = [parse_predicate(_braced(text)) for text in texts]
+    """`--predicate`s (`cli.predicate_syntax`) and `--min-age` as the birthdate bound it
+    is today, fixed in the petition."""
+    found = [parse_predicate(text) for text in texts]
     if min_age is not None:
-        if "birthdate" not in schema.names:
-            raise bad_input(f"--min-age: schema {schema.name!r} has no birthdate")
-        bound = years_before(now().date(), min_age)
-        found.append(AtMost(attribute="birthdate", op="<=", value=bound))
+        if AGE_ATTRIBUTE not in schema.names:
+            raise bad_input(f"--min-age: schema {schema.name!r} has no {AGE_ATTRIBUTE}")
+        found.append(minimum_age(min_age, today=now().date()))
     return found
-
-
-def _braced(text: str) -> str:
-    """`district in A,B` as `district in {A,B}`."""
-    head, sep, members = text.partition(" in ")
-    members = members.strip()
-    if sep and not members.startswith("{"):
-        return f"{head} in {{{members}}}"
-    return text
 
 
 def petition_text(text: str | None, text_file: Path | None) -> str:
