@@ -20,16 +20,13 @@ step is blocking (HTTP to the ledger, pairings): callers run this off the event 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from time import perf_counter
 
 from attestations.credentials import IssuerPublicKey, Presentation, verify_presentation
 from attestations.errors import AttestationError
-from attestations.predicates import Predicate as ZkPredicate
-from attestations.predicates import predicate_from_json
-from attestations.predicates.statements import check_predicates, predicate_key
+from attestations.predicates.statements import predicate_key
 from attestations.schemas import EXPIRY, Schema, Value
 from ledger.client import GrantView, LedgerClient
 from ledger.errors import LedgerError, NotFound
@@ -37,15 +34,16 @@ from ledger.rules import Reason, Rejected
 from mobile_api.home import VerifierIdentity
 from mobile_api.problems import Refused, ledger_refusal
 from policies import (
-    Predicate,
     PresentationRequest,
     PresentationResponse,
     Problem,
     evaluate,
     sign_access_record,
 )
+from policies.predicates import proof_statements
 
-__all__ = ["Verified", "check_answer", "zk_predicates"]
+__all__ = ["Verified", "check_answer"]
+
 
 # Decision problems, most telling first, and the reason each is reported as.
 _CONSENT_REASONS = (
@@ -124,16 +122,6 @@ def check_answer(
     return Verified(disclosed, schema, grant.id, receipt.index, receipt.checkpoint.size, clock.laps)
 
 
-def zk_predicates(predicates: Iterable[Predicate], schema: Schema) -> tuple[ZkPredicate, ...]:
-    """A request's predicates as `attestations.predicates` statements, checked against
-    `schema` and sorted; `ValueError` saying why one does not fit."""
-    try:
-        converted = [predicate_from_json(p.to_json_dict()) for p in predicates]
-        return check_predicates(converted, schema)
-    except (AttestationError, TypeError) as exc:
-        raise ValueError(str(exc)) from None
-
-
 def _issuer(
     ledger: LedgerClient,
     request: PresentationRequest,
@@ -188,7 +176,7 @@ def _presentation(
         return Refused(403, reason, detail, check="presentation")
 
     invalid = refuse("invalid-presentation", "the presentation does not verify")
-    asked = zk_predicates(request.predicates, schema)
+    asked = proof_statements(request.predicates, schema)
     proven = {predicate_key(p.predicate) for p in shown.predicates}
     missing_proofs = [p for p in asked if predicate_key(p) not in proven]
     if missing_proofs:

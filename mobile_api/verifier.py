@@ -25,7 +25,7 @@ from attestations.schemas import EXPIRY, Schema
 from ledger.client import LedgerClient
 from ledger.errors import LedgerError, NotFound
 from mobile_api import models
-from mobile_api.checks import check_answer, zk_predicates
+from mobile_api.checks import check_answer
 from mobile_api.home import VerifierIdentity
 from mobile_api.problems import Refused, ledger_refusal
 from mobile_api.qr import qr_codes
@@ -49,6 +49,7 @@ from policies import (
     public_key_from_did,
     sign_request,
 )
+from policies.predicates import proof_statements
 
 __all__ = ["answer_request", "create_request", "request_document", "request_result"]
 
@@ -88,7 +89,7 @@ def create_request(
         detail = f"schema {schema.name!r} has {list(schema.names)}; asked for {body.attributes}"
         raise Refused(400, "invalid-attributes", detail)
     try:
-        zk_predicates(body.predicates, schema)
+        proof_statements(body.predicates, schema)
     except ValueError as exc:
         raise Refused(400, "invalid-predicates", str(exc)) from None
     if {p.attribute for p in body.predicates} & {*body.attributes, EXPIRY}:

@@ -24,6 +24,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer, PlainValidator, WithJsonSchema, model_validator
 
+from attestations.errors import AttestationError
+from attestations.predicates import Predicate as Statement
+from attestations.predicates import predicate_from_json
+from attestations.predicates.statements import check_predicates
+from attestations.schemas import Schema
 from policies.canonical import canonical_bytes
 from policies.document import Model
 from policies.errors import DocumentError
@@ -40,6 +45,7 @@ __all__ = [
     "RangeValue",
     "predicate_key",
     "predicates_json",
+    "proof_statements",
 ]
 
 #: Upper bound on the members of an `in` set (the proof's size grows with it).
@@ -192,3 +198,15 @@ def predicate_key(predicate: Predicate) -> bytes:
 def predicates_json(predicates: Iterable[Predicate]) -> list[dict[str, Any]]:
     """A set of predicates as a document lists them: sorted, without repeats."""
     return [p.to_json_dict() for p in sorted(set(predicates), key=predicate_key)]
+
+
+def proof_statements(predicates: Iterable[Predicate], schema: Schema) -> tuple[Statement, ...]:
+    """`predicates` as the `attestations.predicates` statements a presentation proves
+    (both share one JSON form), checked against `schema` and in the order proofs list
+    them; `ValueError` saying why one does not fit (an attribute the schema lacks, a set on
+    an integer, a date bound on an integer, …). The wallet proves these; the verifier
+    checks them."""
+    try:
+        return check_predicates([predicate_from_json(p.to_json_dict()) for p in predicates], schema)
+    except (AttestationError, TypeError) as exc:
+        raise ValueError(str(exc)) from None

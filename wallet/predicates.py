@@ -15,27 +15,13 @@ nothing at all: no answer is indistinguishable from a citizen who declined.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 
-from attestations.errors import AttestationError
-from attestations.predicates import Member, predicate_from_json
-from attestations.predicates import Predicate as Statement
-from attestations.predicates.statements import check_predicates
-from attestations.schemas import Schema
+from attestations.predicates import Member
 from policies import Predicate
+from policies.predicates import proof_statements as statements
 from wallet.records import StoredCredential
 
 __all__ = ["holds", "statements"]
-
-
-def statements(predicates: Iterable[Predicate], schema: Schema) -> tuple[Statement, ...]:
-    """`predicates` as the statements a presentation proves, checked against `schema` and
-    in the order proofs list them; ValueError saying why one does not fit (an attribute
-    the schema lacks, a set on an integer, a date bound on an integer, …)."""
-    try:
-        return check_predicates([predicate_from_json(p.to_json_dict()) for p in predicates], schema)
-    except (AttestationError, TypeError) as exc:
-        raise ValueError(str(exc)) from None
 
 
 def holds(predicate: Predicate, stored: StoredCredential) -> bool:
