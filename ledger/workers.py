@@ -231,9 +231,12 @@ class WorkerPool(Generic[A, R]):
             self._send(worker, batch)
 
     def _take(self) -> list[_Job[A, R]]:
-        """The next batch from the queue (call with the lock held)."""
-        batch = self._waiting[: self._max_batch]
-        del self._waiting[: self._max_batch]
+        """The next batch from the queue (call with the lock held): at most `max_batch`,
+        and no more than an even share of what waits, so that the last items of a burst
+        are spread over the workers instead of left to one while the others rest."""
+        share = min(self._max_batch, -(-len(self._waiting) // max(len(self._live), 1)))
+        batch = self._waiting[:share]
+        del self._waiting[:share]
         return batch
 
     def _send(self, worker: _Worker, batch: list[_Job[A, R]]) -> None:
