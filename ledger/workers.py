@@ -5,10 +5,11 @@ most of an append's cost, and py-arkworks-bls12381 holds the GIL while it comput
 process, threads cannot verify consent signatures in parallel. `WorkerPool` runs a
 function over items in worker processes instead, for callers in many threads:
 
-- A caller's item waits in a queue; an idle worker takes *everything* queued, so under
-  load one message carries a batch and the pipe and pickling costs are paid per batch,
-  while a lone caller is served at once. Each worker has one batch in flight; its reader
-  thread hands the results out and sends the worker the next batch.
+- A caller's item waits in a queue; an idle worker takes what is queued (at most
+  `max_batch`, and an even share when the queue is short), so under load one message
+  carries a batch and the pipe and pickling costs are paid per batch, while a lone caller
+  is served at once. Each worker has one batch in flight; its reader thread hands the
+  results out and sends the worker the next batch.
 - Results travel as values or as the exception the function raised (one that does not
   survive pickling is replaced by a `RuntimeError` naming it), per item: one bad item
   fails only its own caller.
