@@ -9,7 +9,7 @@ at `--url` (default: where `serve` listens with the same settings) with the admi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +108,43 @@ def run_service(role: Role, home: Path | None, **overrides: Any) -> None:
     )
     app = create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.listen_port, log_level="warning")
+
+
+def serve_command(role: Role, *, port: int, links: str) -> Callable[..., None]:
+    """The `serve` command of `role`'s group (the issuer's and the verifier's differ only
+    in their role, default port and what their links are)."""
+
+    def serve(
+        host: str | None = None,
+        port: int | None = None,
+        public_url: str | None = None,
+        db: str | None = None,
+        ledger: str | None = None,
+        home: Path | None = None,
+    ) -> None:
+        run_service(role, home, host=host, port=port, public_url=public_url,
+                    database_url=db, ledger_url=ledger)  # fmt: skip
+
+    # Typer reads the options from the annotations; these name this role's port and links
+    # (set as objects: the module's string annotations cannot see this function's locals).
+    serve.__annotations__ = {
+        "host": Annotated[str | None, typer.Option(help="address to listen on [127.0.0.1]")],
+        "port": Annotated[int | None, typer.Option(help=f"port [{port}]")],
+        "public_url": Annotated[
+            str | None, typer.Option("--public-url", help=f"what {links} and QR codes point at")
+        ],
+        "db": Annotated[str | None, typer.Option("--db", help="sqlite:///file or postgresql://…")],
+        "ledger": Annotated[
+            str | None,
+            typer.Option("--ledger", envvar="CARTERA_LEDGER_URL", help="the ledger's URL"),
+        ],
+        "home": Home,
+        "return": None,
+    }
+    serve.__doc__ = (
+        f"Run the {role.value}'s session service (settings: CARTERA_SESSIONS_* and CARTERA_HOME)."
+    )
+    return serve
 
 
 def show_link(created: OfferCreated | RequestCreated, what: str, as_json: bool) -> None:

@@ -26,7 +26,7 @@ from cli.session_service import (
     Home,
     ServiceUrl,
     admin,
-    run_service,
+    serve_command,
     settings_for,
     show_link,
 )
@@ -108,30 +108,9 @@ def init(
     render.note(f"the admin key is shown once; it is also kept in {admin_key_path(settings)}")
 
 
-@app.command(epilog=EXIT_CODES)
-@handle_errors
-def serve(
-    host: Annotated[str | None, typer.Option(help="address to listen on [127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="port [8472]")] = None,
-    public_url: Annotated[
-        str | None, typer.Option("--public-url", help="what request URLs and QR codes point at")
-    ] = None,
-    db: Annotated[str | None, typer.Option("--db", help="sqlite:///file or postgresql://…")] = None,
-    ledger: Annotated[
-        str | None, typer.Option("--ledger", envvar="CARTERA_LEDGER_URL", help="the ledger's URL")
-    ] = None,
-    home: Home = None,
-) -> None:
-    """Run the verifier's session service (settings: CARTERA_SESSIONS_* and CARTERA_HOME)."""
-    run_service(
-        Role.VERIFIER,
-        home,
-        host=host,
-        port=port,
-        public_url=public_url,
-        database_url=db,
-        ledger_url=ledger,
-    )
+app.command("serve", epilog=EXIT_CODES)(
+    handle_errors(serve_command(Role.VERIFIER, port=8472, links="request URLs"))
+)
 
 
 @app.command(epilog=EXIT_CODES)
