@@ -17,7 +17,8 @@ does for every entry. Appends are consent.grant entries (each by a distinct hold
 secret, to one registered verifier and a registered schema), so the consent floor is the
 one their rates are compared with. Every entry is built and signed before any timing
 starts. The ledger runs as the service does: checks in `os.cpu_count()` worker
-processes (`Rules(workers=...)`, `validate_later`), rules applied per batch.
+processes (`Rules(workers=...)`, `validate_later`; an entry that arrives alone is checked
+in the caller's thread), rules applied per batch.
 
 Proof latency is measured on a log filled through the storage layer's row writers
 (`insert_entries`, `insert_nodes`) without validation: a 10^6 log would take ~20 minutes
@@ -120,8 +121,8 @@ def open_sequencer(url: str, world: World) -> Iterator[tuple[Sequencer, SignerKe
     signer = SignerKey.generate(ORIGIN)
     rules = Rules(max_skew=SKEW, workers=WORKERS)
     seq = Sequencer(
-        store, signer=signer, origin=ORIGIN, validate_later=rules.validate_later,
-        apply_batch=rules.apply_batch,
+        store, signer=signer, origin=ORIGIN, validate=rules.validate,
+        validate_later=rules.validate_later, apply_batch=rules.apply_batch,
     ).start()  # fmt: skip
     try:
         for entry in world.registrations():

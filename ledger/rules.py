@@ -333,10 +333,11 @@ def _utc_now() -> datetime:
 class Rules:
     """The `validate` and `apply` hooks of a `Sequencer`, over one clock and skew bound.
 
-    With `workers` > 0, `validate` runs the stateless checks in that many worker processes
-    (`ledger.workers.WorkerPool`): the consent signature holds the GIL, so threads alone
-    never verify two at once. The clock is still read in the caller's thread. A worker
-    that dies fails its callers' appends with `WorkerFailed`; `close()` stops the workers.
+    `validate` runs the stateless checks in the caller's thread. With `workers` > 0,
+    `validate_later` runs them in that many worker processes (`ledger.workers.WorkerPool`):
+    the consent signature holds the GIL, so threads alone never verify two at once. The
+    clock is still read in the caller's thread. A worker that dies fails its callers'
+    appends with `WorkerFailed`; `close()` stops the workers.
 
     `validate` keeps what it parsed for `apply`, so the sequencer thread, which runs
     every batch serially, does not parse each entry a second time (a grant costs ~0.2 ms).
@@ -371,13 +372,11 @@ class Rules:
         self.close()
 
     def validate(self, data: bytes) -> str:
-        """The stateless checks; the entry's type (`Validator` of `ledger.sequencer`)."""
+        """The stateless checks, in this thread; the entry's type (`Validator` of
+        `ledger.sequencer`)."""
         terms = self.petitions.terms_for(data)
-        if self._pool is None:
-            entry = check_entry(data, now=self._clock(), max_skew=self.max_skew)
-            petitions.precheck(entry, terms)
-        else:
-            entry = self._pool.run((data, self._clock(), self.max_skew, terms))
+        entry = check_entry(data, now=self._clock(), max_skew=self.max_skew)
+        petitions.precheck(entry, terms)
         return self._keep(data, entry, terms)
 
     def validate_later(self, data: bytes) -> Future[str]:

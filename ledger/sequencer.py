@@ -6,7 +6,8 @@ checkpoint and an inclusion proof, and is never lost, duplicated or reordered. S
 1. `submit` runs the stateless `validate` hook in the caller's thread (parsing and
    signature checks run in parallel there) and queues the entry; or, with a
    `validate_later` hook, returns at once and queues the entry when the hook's future
-   (worker processes checking it) says it is valid.
+   (worker processes checking it) says it is valid, in submit order. With both, an
+   entry that arrives alone is checked by `validate` in the caller's thread.
 2. The sequencer thread takes everything queued (up to `max_batch`) and, in one
    transaction holding the writers' lock, reads the head *from the database* (another
    process may have appended), skips entries already logged (same leaf hash → same
@@ -58,7 +59,8 @@ Validator = Callable[[bytes], str]
 DeferredValidator = Callable[[bytes], "Future[str]"]
 """A `Validator` that answers later (from worker processes): the future of the entry's
 type or of its refusal. `submit` then returns at once, so the checks of many entries
-submitted from one thread overlap, and the entry is queued when its check is done."""
+submitted from one thread overlap, and the entry is queued when its check is done. A
+`Validator` given too checks the entries that arrive alone (see `Sequencer.submit`)."""
 
 StateRule = Callable[[Connection, int, bytes, str], None]
 """Stateful check and state-index update for a new entry at an index, inside the batch
@@ -84,6 +86,25 @@ class Appended:
     proof: tuple[bytes, ...]
     duplicate: bool
     """True when the same entry was already logged: `index` is where it was."""
+
+
+class _Answer(Future[Appended]):
+    """An append's future that counts itself answered before any waiter can see it, so
+    that a caller's next `submit` already finds it answered."""
+
+    def __init__(self, answered: Callable[[], None]) -> None:
+        super().__init__()
+        self._answered = answered
+
+    def set_result(self, result: Appended) -> None:
+        if not self.done():  # (a second answer is refused below, and not counted)
+            self._answered()
+        super().set_result(result)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        if not self.done():
+            self._answered()
+        super().set_exception(exception)
 
 
 @dataclass
@@ -211,8 +232,8 @@ class Sequencer:
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch: got {max_batch}, want >= 1")
-        if (validate is None) == (validate_later is None):
-            raise ValueError("give validate or validate_later (one of them)")
+        if validate is None and validate_later is None:
+            raise ValueError("give validate, validate_later or both")
         if apply is not None and apply_batch is not None:
             raise ValueError("give apply or apply_batch, not both")
         self.store, self.origin = store, origin
@@ -226,6 +247,7 @@ class Sequencer:
         self._tickets = itertools.count()  # submit order, for checks that finish out of order
         self._next_ticket = 0
         self._checked: dict[int, _Pending | None] = {}
+        self._unanswered = 0  # appends submitted and not answered yet (with validate_later)
         self._head: tuple[Frontier, Checkpoint, StoredCheckpoint] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -269,28 +291,46 @@ class Sequencer:
         return self._validate_later is not None
 
     def submit(self, entry: bytes) -> Future[Appended]:
-        """Validate `entry`, queue it, and return a future resolved after commit. With
-        `validate`, the checks run here and a refusal is raised here; with
-        `validate_later`, they run elsewhere and a refusal comes through the future.
-        Either way entries are queued in the order `submit` was called."""
-        if self._validate is not None:
+        """Validate `entry`, queue it, and return a future resolved after commit.
+
+        With `validate` alone, the checks run here and a refusal is raised here. With
+        `validate_later`, they run elsewhere and a refusal comes through the future;
+        given both, an entry submitted while every earlier one is answered is checked by
+        `validate` here (alone, it would only wait for the round trip), and the others
+        by `validate_later`. Entries are queued in the order `submit` was called."""
+        if self._validate_later is None:
+            assert self._validate is not None
             pending = self._pending(entry, self._validate(entry), Future())
             with self._lock:
                 self._check_open()
                 self._queue.put(pending)
             return pending.future
-        assert self._validate_later is not None
         with self._lock:
             self._check_open()
             ticket = next(self._tickets)
-        answer: Future[Appended] = Future()
-        try:
-            checked = self._validate_later(entry)
-        except BaseException:
-            self._release(ticket, None)
-            raise
+            here = self._validate is not None and self._unanswered == 0
+            self._unanswered += 1
+        answer = _Answer(self._answered)
+        if here:
+            assert self._validate is not None
+            checked: Future[str] = Future()
+            try:
+                checked.set_result(self._validate(entry))
+            except Exception as exc:
+                checked.set_exception(exc)
+        else:
+            try:
+                checked = self._validate_later(entry)
+            except BaseException as exc:
+                answer.set_exception(exc)
+                self._release(ticket, None)
+                raise
         checked.add_done_callback(lambda done: self._validated(ticket, entry, done, answer))
         return answer
+
+    def _answered(self) -> None:
+        with self._lock:
+            self._unanswered -= 1
 
     def _validated(
         self, ticket: int, entry: bytes, checked: Future[str], answer: Future[Appended]

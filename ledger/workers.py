@@ -121,8 +121,8 @@ class _Worker:
 
 
 class WorkerPool(Generic[A, R]):
-    """`submit(item)` / `run(item)` compute `fn(item)` in one of `workers` processes (see
-    the module docstring). `fn` must be a module-level function; `close()` stops them."""
+    """`submit(item)` computes `fn(item)` in one of `workers` processes (see the module
+    docstring). `fn` must be a module-level function; `close()` stops them."""
 
     def __init__(self, fn: Callable[[A], R], *, workers: int, max_batch: int = 64) -> None:
         if workers < 1:
@@ -168,10 +168,6 @@ class WorkerPool(Generic[A, R]):
         if worker is not None:
             self._send(worker, batch)
         return job.future
-
-    def run(self, item: A) -> R:
-        """`fn(item)`, computed in a worker (`submit` and wait)."""
-        return self.submit(item).result()
 
     def close(self) -> None:
         """Let each worker finish its batch, stop them all; queued items fail with

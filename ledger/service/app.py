@@ -68,8 +68,7 @@ def open_log(settings: LedgerSettings) -> OpenLog:
         rules = Rules(max_skew=settings.max_skew, workers=workers)
         sequencer = Sequencer(
             store, signer=signer, origin=settings.origin,
-            validate=None if workers else rules.validate,
-            validate_later=rules.validate_later if workers else None,
+            validate=rules.validate, validate_later=rules.validate_later if workers else None,
             apply_batch=rules.apply_batch, max_batch=settings.max_batch,
         ).start()  # fmt: skip
     except BaseException:

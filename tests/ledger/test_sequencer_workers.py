@@ -116,16 +116,48 @@ def test_closed_sequencer_refuses_deferred_submits(log: Log) -> None:
         seq.submit(World().verifier_register(T0).to_json())
 
 
-def test_hooks_must_be_given_once(log: Log) -> None:
+def test_hooks_must_be_given(log: Log) -> None:
     rules, store, signer = log.rules, log.store, log.signer
-    with pytest.raises(ValueError, match="validate or validate_later"):
+    with pytest.raises(ValueError, match="give validate, validate_later or both"):
         Sequencer(store, signer=signer, origin=ORIGIN)
-    with pytest.raises(ValueError, match="validate or validate_later"):
-        Sequencer(store, signer=signer, origin=ORIGIN, validate=rules.validate,
-                  validate_later=rules.validate_later)  # fmt: skip
     with pytest.raises(ValueError, match="apply or apply_batch"):
         Sequencer(store, signer=signer, origin=ORIGIN, validate=rules.validate,
                   apply=rules.apply, apply_batch=rules.apply_batch)  # fmt: skip
+
+
+def test_an_entry_alone_is_checked_here_the_others_later(log: Log) -> None:
+    """With both hooks, an entry submitted while every earlier one is answered is checked
+    in the caller's thread; entries that overlap go to `validate_later`."""
+    world, gate, calls = World(), threading.Event(), []
+    blocker = world.issuer_register(T0).to_json()
+
+    def here(data: bytes) -> str:
+        calls.append(("here", data))
+        return log.rules.validate(data)
+
+    def later(data: bytes) -> Future[str]:
+        calls.append(("later", data))
+        return log.rules.validate_later(data)
+
+    def held(
+        conn: Connection, first: int, items: Sequence[tuple[bytes, str]]
+    ) -> list[EntryRejected | None]:
+        if items[0][0] == blocker:
+            gate.wait(30)  # the blocker stays unanswered while the others are submitted
+        return log.rules.apply_batch(conn, first, items)
+
+    verifier, grant = world.verifier_register(T0).to_json(), world.grant(T0).to_json()
+    with _sequencer(log, validate=here, validate_later=later, apply_batch=held) as seq:
+        first = seq.submit(blocker)
+        rest = [seq.submit(verifier), seq.submit(grant)]
+        gate.set()
+        assert [f.result(timeout=60).index for f in (first, *rest)] == [0, 1, 2]
+        for _ in range(3):  # alone again, each time: checked here, refused through the future
+            with pytest.raises(Rejected, match="malformed"):
+                seq.submit(b"[]").result(timeout=60)
+    assert calls == [
+        ("here", blocker), ("later", verifier), ("later", grant), *[("here", b"[]")] * 3
+    ]  # fmt: skip
 
 
 def test_rules_without_workers_validate_later_at_once() -> None:

@@ -55,7 +55,7 @@ def test_results_and_errors_come_back_per_item() -> None:
             bad.result()
         with pytest.raises(RuntimeError, match="TwoArgumentError: strange !"):
             odd.result()  # it does not pickle: replaced by one that names it
-        assert pool.run(("ok", "after")) == "after"
+        assert pool.submit(("ok", "after")).result() == "after"
         assert len(pool.pids) == 2
 
 
@@ -69,15 +69,15 @@ def test_a_worker_killed_mid_batch_fails_its_items_and_is_replaced(
     with pytest.raises(WorkerFailed, match="exited"):
         held.result(timeout=60)
     assert queued.result(timeout=60) == "queued"  # served by the replacement
-    assert pool.run(("ok", "again")) == "again"
+    assert pool.submit(("ok", "again")).result() == "again"
     assert pool.pids != [pid]
     _wait_gone([pid])
 
 
 def test_a_worker_that_exits_fails_only_its_batch(pool: WorkerPool[Item, str]) -> None:
     with pytest.raises(WorkerFailed):
-        pool.run(("exit", ""))
-    assert pool.run(("ok", "fine")) == "fine"
+        pool.submit(("exit", "")).result()
+    assert pool.submit(("ok", "fine")).result() == "fine"
 
 
 def test_close_finishes_the_batch_in_flight_and_refuses_the_rest(
@@ -108,7 +108,7 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
         from tests.ledger.worker_tasks import task
         if __name__ == "__main__":
             pool = WorkerPool(task, workers=2)
-            assert pool.run(("ok", "up")) == "up"
+            assert pool.submit(("ok", "up")).result() == "up"
             print(" ".join(map(str, pool.pids)), flush=True)
             time.sleep(120)
         """
@@ -149,7 +149,7 @@ def test_many_threads_each_waiting_for_its_answer() -> None:
         with WorkerPool(task, workers=2) as pool, ThreadPoolExecutor(8) as threads:
 
             def calls(t: int) -> list[str]:
-                return [pool.run(("ok", f"{t}-{i}")) for i in range(300)]
+                return [pool.submit(("ok", f"{t}-{i}")).result() for i in range(300)]
 
             answers = list(threads.map(calls, range(8)))
     finally:
