@@ -138,7 +138,8 @@ def insert_nodes(conn: Connection, nodes: Iterable[tuple[NodeID, bytes]]) -> Non
     _INSERT_NODE.many(conn, [(n.level, n.index, h) for n, h in nodes])
 
 
-def insert_checkpoint(conn: Connection, c: StoredCheckpoint) -> None:
+def insert_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
+    c = checkpoint
     _INSERT_CHECKPOINT(conn, c.size, c.root_hash, c.note, c.created_ms)
 
 
