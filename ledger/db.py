@@ -159,6 +159,8 @@ class Sql:
         self._qmark, self._format = sql, sql.replace("?", "%s")
 
     def _cursor(self, conn: Connection) -> tuple[Any, str]:
+        if not conn.in_transaction():  # begin as SQLAlchemy's own statements would, so that
+            conn.begin()  # a read connection's raw and SQLAlchemy reads share one snapshot
         raw = conn.connection.dbapi_connection
         assert raw is not None, "the connection is closed"
         return raw.cursor(), self._qmark if conn.dialect.paramstyle == "qmark" else self._format

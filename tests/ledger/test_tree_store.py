@@ -18,6 +18,7 @@ from ledger.merkle import Frontier, leaf_hash
 from ledger.storage import (
     LedgerStore,
     StoredEntry,
+    find_leaves,
     insert_entries,
     insert_nodes,
     tree_size,
@@ -156,3 +157,20 @@ def test_bad_urls_are_refused() -> None:
         make_engine("sqlite://")
     with pytest.raises(ValueError, match="want sqlite or postgresql"):
         make_engine("mysql://x/y")
+
+
+def test_reads_on_the_raw_cursor_share_the_read_snapshot(store: LedgerStore) -> None:
+    """`tree_size` and `find_leaves` run on the driver's cursor, yet begin the read's
+    transaction as SQLAlchemy's statements do: on SQLite (WAL) a later append is not seen
+    by the read. PostgreSQL's default READ COMMITTED shows each statement the latest
+    commit, with SQLAlchemy's statements as with these."""
+    fill(store, _entries(2))
+    third = b'{"n":2}'
+    with store.read() as conn:
+        assert tree_size(conn) == 2 and conn.in_transaction()
+        with store.write() as other:  # another connection appends and commits
+            insert_entries(other, [StoredEntry(2, third, leaf_hash(third), "test", 0)])
+        snapshot = conn.dialect.name == "sqlite"
+        assert tree_size(conn) == (2 if snapshot else 3)
+        assert find_leaves(conn, [leaf_hash(third)]) == ({} if snapshot else {leaf_hash(third): 2})
+    assert store.size() == 3
