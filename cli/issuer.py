@@ -26,6 +26,7 @@ from cli.session_service import (
     admin,
     serve_command,
     settings_for,
+    show_init,
     show_link,
 )
 from mobile_api import IssuerIdentity, Role, init_issuer, read_identity
@@ -79,11 +80,7 @@ def init(
         "api_key": key,
         "schemas": [s.name for s in identity.schemas],
     }
-    if as_json:
-        render.emit_json(shown)
-        return
-    render.fields(f"issuer {name}", list(shown.items()))
-    render.note(f"the admin key is shown once; it is also kept in {admin_key_path(settings)}")
+    show_init(f"issuer {name}", shown, admin_key_path(settings), as_json)
 
 
 app.command("serve", epilog=EXIT_CODES)(

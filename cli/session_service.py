@@ -147,6 +147,15 @@ def serve_command(role: Role, *, port: int, links: str) -> Callable[..., None]:
     return serve
 
 
+def show_init(title: str, shown: dict[str, Any], kept_in: Path, as_json: bool) -> None:
+    """What `init` made, with the admin key shown this once (and where it is kept)."""
+    if as_json:
+        render.emit_json(shown)
+        return
+    render.fields(title, list(shown.items()))
+    render.note(f"the admin key is shown once; it is also kept in {kept_in}")
+
+
 def show_link(created: OfferCreated | RequestCreated, what: str, as_json: bool) -> None:
     """A new offer's or request's URL and QR code (or, with --json, the whole answer)."""
     if as_json:

@@ -28,6 +28,7 @@ from cli.session_service import (
     admin,
     serve_command,
     settings_for,
+    show_init,
     show_link,
 )
 from mobile_api import Role, init_verifier
@@ -101,11 +102,7 @@ def init(
         "purposes": identity.purposes,
         "trusted_issuers": identity.trusted_issuers,
     }
-    if as_json:
-        render.emit_json(shown)
-        return
-    render.fields(f"verifier {name}", list(shown.items()))
-    render.note(f"the admin key is shown once; it is also kept in {admin_key_path(settings)}")
+    show_init(f"verifier {name}", shown, admin_key_path(settings), as_json)
 
 
 app.command("serve", epilog=EXIT_CODES)(
