@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +60,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(
+    process: subprocess.Popen[bytes],
+    url: str,
+    log: Callable[[], str],
+    *,
+    timeout: float,
+    name: str,
+) -> None:
+    """Return once `url/v1/health` answers 200; `RuntimeError` with the process's log if
+    it exits first or does not answer within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log()}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not start: {log()}")
+
+
 @dataclass
 class Server:
     """`cartera ledger serve` in a subprocess, with its own CARTERA_HOME."""
@@ -81,17 +104,9 @@ class Server:
             [str(CARTERA), "ledger", "serve", "--port", str(self.port)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {(self.home / 'serve.log').read_text()}")
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        wait_healthy(self.process, self.url, lambda: (self.home / "serve.log").read_text(),
+                     timeout=timeout, name="ledger serve")  # fmt: skip
+        return self
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush, no goodbye."""

@@ -46,7 +46,7 @@ from policies import (
     verify_offer,
     verify_request,
 )
-from tests.ledger.http_helpers import CARTERA, JSON, free_port, log_key
+from tests.ledger.http_helpers import CARTERA, JSON, free_port, log_key, wait_healthy
 from wallet import KdfParams, Wallet, create
 
 PASSPHRASE = "correct horse battery staple"
@@ -286,17 +286,9 @@ class ServiceProcess:
              self.ledger_url],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.role} serve exited: {self.log}")
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.role} serve did not start: {self.log}")
+        wait_healthy(self.process, self.url, lambda: self.log, timeout=timeout,
+                     name=f"{self.role} serve")  # fmt: skip
+        return self
 
     def stop(self) -> int:
         assert self.process is not None
