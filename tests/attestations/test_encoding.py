@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from hypothesis import given
@@ -166,3 +167,32 @@ def test_nesting_limit_boundary() -> None:
 def test_brackets_inside_strings_do_not_count() -> None:
     text = '["' + "[" * 200 + '\\"' + "{" * 200 + '"]'
     check_nesting(text)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+@given(
+    st.recursive(
+        st.integers() | st.text(alphabet='[]{}"\\ab'),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(alphabet='[]{}"\\ab'), inner, max_size=3)
+        ),
+        max_leaves=20,
+    ),
+    st.integers(0, 8),
+)
+def test_check_nesting_refuses_exactly_what_nests_too_deep(value: object, limit: int) -> None:
+    # Brackets inside strings count towards the quick bound but never towards the depth.
+    text = json.dumps(value)
+    if _depth(value) > limit:
+        with pytest.raises(DecodeError, match="nested more than"):
+            check_nesting(text, limit)
+    else:
+        check_nesting(text, limit)
