@@ -10,7 +10,9 @@ Signing (Fiat–Shamir over a Σ-protocol for knowledge of `s` with `P_v = s·B_
     c  = H(B_v ‖ P_v ‖ R ‖ len(m) ‖ m)            (H: see `_challenge`)
     z  = k + c·s mod r              signature = c ‖ z   (2 × 32 bytes, each < r)
 
-Verification recomputes `R' = z·B_v − c·P_v` and accepts iff `H(…R'…) = c`.
+Verification recomputes `R' = z·B_v − c·P_v` and accepts iff `H(…R'…) = c`. `z·B_v` comes
+from a table of `B_v`'s multiples (`attestations.pseudonym.prepared_base`): a verifier sees
+one base for all its grants, and the table makes that half of the check ~5× cheaper.
 
 `H` is expand_message_xmd (RFC 9380 §5.3.1, SHA-256) under a Cartera domain tag, to 48
 bytes reduced mod r, so the challenge is uniform in [0, r) and cannot be confused with any
@@ -24,12 +26,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from attestations.curve import G1, CurveBackend, R, check_scalar, get_backend
+from attestations.curve import CurveBackend, R, check_scalar, get_backend
 from attestations.curve.base import SCALAR_BYTES
 from attestations.curve.hash_to_curve import expand_message_xmd
 from attestations.encoding import constant_time_equal
 from attestations.errors import DecodeError, InvalidSignature
-from attestations.pseudonym import decode_pseudonym, pseudonym_point, verifier_base
+from attestations.pseudonym import decode_pseudonym, prepared_base
 
 __all__ = ["CONSENT_DST", "SIGNATURE_BYTES", "Rng", "sign_consent", "verify_consent"]
 
@@ -51,14 +53,9 @@ def _hash_to_scalar(data: bytes, dst: bytes) -> int:
     return int.from_bytes(expand_message_xmd(data, dst, 48), "big") % R
 
 
-def _challenge(base: G1, public: G1, commitment: G1, message: bytes) -> int:
-    data = (
-        base.to_bytes()
-        + public.to_bytes()
-        + commitment.to_bytes()
-        + _i2osp(len(message), 8)
-        + message
-    )
+def _challenge(base: bytes, public: bytes, commitment: bytes, message: bytes) -> int:
+    """H over the compressed encodings of B_v, P_v and R, and the message."""
+    data = base + public + commitment + _i2osp(len(message), 8) + message
     return _hash_to_scalar(data, CONSENT_DST)
 
 
@@ -72,16 +69,17 @@ def sign_consent(
 ) -> bytes:
     """Sign `message` (the canonical bytes of a consent document) under the pseudonym of
     secret `s` at `verifier_id`. `rng(n)` returns n random bytes (default `os.urandom`)."""
-    backend = backend or get_backend()
-    base = verifier_base(verifier_id, backend=backend)
-    public = pseudonym_point(s, verifier_id, backend=backend)
+    if check_scalar(s) == 0:
+        raise ValueError("the holder secret must not be zero")
+    base = prepared_base(verifier_id, backend=backend)
+    public = base.multiples.times(s).to_bytes()
     aux = (rng or os.urandom)(32)
     if len(aux) != 32:
         raise ValueError("rng returned the wrong number of bytes")
-    seed = _i2osp(s, SCALAR_BYTES) + aux + public.to_bytes() + message
+    seed = _i2osp(s, SCALAR_BYTES) + aux + public + message
     k = int.from_bytes(expand_message_xmd(seed, _NONCE_DST, 48), "big") % (R - 1) + 1
-    commitment = base * k
-    c = _challenge(base, public, commitment, message)
+    commitment = base.multiples.times(k).to_bytes()
+    c = _challenge(base.encoded, public, commitment, message)
     z = (k + c * check_scalar(s)) % R
     return _i2osp(c, SCALAR_BYTES) + _i2osp(z, SCALAR_BYTES)
 
@@ -108,13 +106,16 @@ def verify_consent(
     `pseudonym` at `verifier_id`; raise `DecodeError` for malformed encodings and
     `InvalidSignature` for anything else."""
     backend = backend or get_backend()
-    # 1. Decode: the pseudonym is a non-identity subgroup point, both scalars are < r.
+    # 1. Decode: the pseudonym is a non-identity subgroup point (in its one encoding, so
+    #    its bytes are what the signer hashed), both scalars are < r.
     public = decode_pseudonym(pseudonym, backend=backend)
     c, z = _decode_signature(signature)
     # 2. Recompute the commitment the signer must have used: R' = z·B_v − c·P_v.
-    base = verifier_base(verifier_id, backend=backend)
-    commitment = backend.g1_msm([base, public], [z, (R - c) % R])
+    base = prepared_base(verifier_id, backend=backend)
+    commitment = base.multiples.times(z) - public * c
     # 3. The challenge over R' must be the one in the signature.
-    expected = _i2osp(_challenge(base, public, commitment, message), SCALAR_BYTES)
+    expected = _i2osp(
+        _challenge(base.encoded, pseudonym, commitment.to_bytes(), message), SCALAR_BYTES
+    )
     if not constant_time_equal(expected, signature[:SCALAR_BYTES]):
         raise InvalidSignature("consent signature does not verify")

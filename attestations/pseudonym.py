@@ -13,9 +13,10 @@ credential they happen to show.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
-from attestations.curve import G1, CurveBackend, check_scalar, get_backend
+from attestations.curve import G1, CurveBackend, G1Multiples, check_scalar, get_backend
 from attestations.curve.base import G1_BYTES
 from attestations.curve.hash_to_curve import hash_to_g1
 from attestations.errors import DecodeError
@@ -23,7 +24,9 @@ from attestations.errors import DecodeError
 __all__ = [
     "PSEUDONYM_BYTES",
     "PSEUDONYM_DST",
+    "PreparedBase",
     "decode_pseudonym",
+    "prepared_base",
     "pseudonym",
     "pseudonym_point",
     "verifier_base",
@@ -40,18 +43,44 @@ def _base(verifier_id: str, backend: CurveBackend) -> G1:
     return hash_to_g1(verifier_id.encode("utf-8"), PSEUDONYM_DST, expand="xmd", backend=backend)
 
 
-def verifier_base(verifier_id: str, *, backend: CurveBackend | None = None) -> G1:
-    """`B_v`: the verifier's base point, hashed from its identifier (e.g. its `did:key`)."""
+def _check_id(verifier_id: str) -> str:
     if not isinstance(verifier_id, str) or not verifier_id:
         raise ValueError("verifier_id must be a non-empty string")
-    return _base(verifier_id, backend or get_backend())
+    return verifier_id
+
+
+def verifier_base(verifier_id: str, *, backend: CurveBackend | None = None) -> G1:
+    """`B_v`: the verifier's base point, hashed from its identifier (e.g. its `did:key`)."""
+    return _base(_check_id(verifier_id), backend or get_backend())
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedBase:
+    """`B_v` ready for repeated use: its encoding (hashed into every consent challenge) and
+    a table of its multiples (`times(k)` = `k·B_v`, ~5× faster than `B_v * k`)."""
+
+    point: G1
+    encoded: bytes
+    multiples: G1Multiples
+
+
+@lru_cache(maxsize=64)  # ~0.1 MB each
+def _prepared(verifier_id: str, backend: CurveBackend) -> PreparedBase:
+    point = _base(verifier_id, backend)
+    return PreparedBase(point, point.to_bytes(), backend.g1_multiples(point))
+
+
+def prepared_base(verifier_id: str, *, backend: CurveBackend | None = None) -> PreparedBase:
+    """`verifier_base` with its encoding and multiples, for the consent signatures that
+    multiply it on every signature and check (kept for the 64 verifiers used last)."""
+    return _prepared(_check_id(verifier_id), backend or get_backend())
 
 
 def pseudonym_point(s: int, verifier_id: str, *, backend: CurveBackend | None = None) -> G1:
     """`P_v = s·B_v` as a point, for protocols that keep computing with it."""
     if check_scalar(s) == 0:
         raise ValueError("the holder secret must not be zero")
-    return verifier_base(verifier_id, backend=backend) * s
+    return prepared_base(verifier_id, backend=backend).multiples.times(s)
 
 
 def pseudonym(s: int, verifier_id: str, *, backend: CurveBackend | None = None) -> bytes:

@@ -15,9 +15,20 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from attestations.curve.base import G1, G2, GT, CurveBackend, P, R, check_scalar
+from attestations.curve.base import G1, G2, GT, CurveBackend, G1Multiples, P, R, check_scalar
 
-__all__ = ["BACKENDS", "G1", "G2", "GT", "CurveBackend", "P", "R", "check_scalar", "get_backend"]
+__all__ = [
+    "BACKENDS",
+    "G1",
+    "G2",
+    "GT",
+    "CurveBackend",
+    "G1Multiples",
+    "P",
+    "R",
+    "check_scalar",
+    "get_backend",
+]
 
 BACKENDS = ("arkworks", "pyecc")
 ENV_VAR = "CARTERA_CURVE_BACKEND"

@@ -27,9 +27,11 @@ from attestations.curve.base import (
     GT,
     SCALAR_BYTES,
     CurveBackend,
+    G1Multiples,
     P,
     check_scalar,
 )
+from attestations.curve.fixed_base import Multiples
 from attestations.errors import DecodeError
 
 __all__ = ["ArkG1", "ArkG2", "ArkGT", "ArkworksBackend"]
@@ -215,6 +217,9 @@ class ArkworksBackend(CurveBackend):
             G1Point.multiexp_unchecked([_g1(p) for p in points], [_scalar(k) for k in scalars])
         )
 
+    def g1_multiples(self, base: G1) -> G1Multiples:
+        return _ArkMultiples(Multiples(_g1(base), _G1_IDENTITY))
+
     def pairing(self, p: G1, q: G2) -> ArkGT:
         return ArkGT(_GT.pairing(_g1(p), _g2(q)))
 
@@ -226,6 +231,19 @@ class ArkworksBackend(CurveBackend):
             raise ValueError("field element out of range [0, p)")
         # map_from_fp_be is RFC 9380 map_to_curve followed by clear_cofactor.
         return ArkG1(G1Point.map_from_fp_be(u.to_bytes(G1_BYTES, "big")))
+
+
+@final
+class _ArkMultiples:
+    """`Multiples` of a native point, answering with wrapped points."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: Multiples[G1Point]) -> None:
+        self._table = table
+
+    def times(self, k: int) -> ArkG1:
+        return ArkG1(self._table.times(k))
 
 
 def _g1(p: G1) -> G1Point:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Self
+from typing import Protocol, Self
 
 #: Order of G1, G2 and GT.
 R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
@@ -98,6 +98,14 @@ class GT(ABC):
     def is_one(self) -> bool: ...
 
 
+class G1Multiples(Protocol):
+    """A G1 point prepared for many multiplications (`CurveBackend.g1_multiples`)."""
+
+    def times(self, k: int) -> G1:
+        """`k·base` for a scalar `k` in [0, r) (ValueError otherwise)."""
+        ...
+
+
 class CurveBackend(ABC):
     """One implementation of BLS12-381. Instances are stateless and shareable."""
 
@@ -128,6 +136,11 @@ class CurveBackend(ABC):
     @abstractmethod
     def g1_msm(self, points: Sequence[G1], scalars: Sequence[int]) -> G1:
         """Sum of `scalars[i] * points[i]`; ValueError if the lengths differ."""
+
+    @abstractmethod
+    def g1_multiples(self, base: G1) -> G1Multiples:
+        """`base` with a table of its multiples (`attestations.curve.fixed_base`): worth it
+        for a point that takes part in many multiplications, such as a verifier's base."""
 
     @abstractmethod
     def pairing(self, p: G1, q: G2) -> GT: ...

@@ -42,10 +42,12 @@ from attestations.curve.base import (
     G2_BYTES,
     GT,
     CurveBackend,
+    G1Multiples,
     P,
     R,
     check_scalar,
 )
+from attestations.curve.fixed_base import Multiples
 from attestations.errors import DecodeError
 
 __all__ = ["PyEccBackend", "PyG1", "PyG2", "PyGT"]
@@ -232,6 +234,11 @@ class PyEccBackend(CurveBackend):
         for point, k in zip(points, scalars, strict=True):
             acc = add(acc, multiply(_g1(point), check_scalar(k)))
         return PyG1(acc)
+
+    def g1_multiples(self, base: G1) -> G1Multiples:
+        if not isinstance(base, PyG1):
+            raise TypeError(f"expected a py-ecc G1 point, got {type(base).__name__}")
+        return Multiples(base, self.g1_identity())
 
     def pairing(self, p: G1, q: G2) -> PyGT:
         return PyGT(final_exponentiate(_miller(_g1(p), _g2(q))))
