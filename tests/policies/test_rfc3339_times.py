@@ -52,6 +52,9 @@ def test_round_trip(moment: datetime) -> None:
         ("2025-03-01 09:30:00Z", "upper-case"),
         ("2025-02-30T09:30:00Z", "no such date"),
         ("2025-03-01T24:00:00Z", "no such date"),
+        ("0000-01-01T00:00:00Z", "no such date"),
+        ("2025-13-01T00:00:00Z", "no such date"),
+        ("2016-12-31t23:59:60Z", "upper-case"),
         ("2016-12-31T23:59:60Z", "leap second"),
         ("2025-3-1T09:30:00Z", "not an RFC 3339"),
         ("2025-03-01", "not an RFC 3339"),
@@ -101,3 +104,26 @@ def test_malformed_dates_are_refused(text: str) -> None:
 def test_format_date_refuses_datetimes() -> None:
     with pytest.raises(TypeError):
         format_date(datetime(2007, 3, 1, tzinfo=UTC))
+
+
+@given(
+    st.integers(0, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.integers(0, 59),
+)
+def test_fields_are_checked_as_strptime_checks_them(
+    year: int, month: int, day: int, hour: int, minute: int, second: int
+) -> None:
+    # parse_time reads the fields by position; strptime is the reference for which
+    # combinations name a real moment (month 13, 30 February, hour 24 and year 0 do not).
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
+    try:
+        want = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        with pytest.raises(DocumentError, match="names no such date or time"):
+            parse_time(text)
+    else:
+        assert parse_time(text) == want
