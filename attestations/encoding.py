@@ -77,9 +77,18 @@ def constant_time_equal(a: bytes, b: bytes) -> bool:
 def canonical_json(obj: Any) -> bytes:
     """RFC 8785 canonical bytes of `obj` (a caller passing non-JSON values gets ValueError)."""
     try:
-        return rfc8785.dumps(obj)
+        return _rfc8785(obj)
     except rfc8785.CanonicalizationError as exc:
         raise ValueError(f"cannot canonicalise: {exc}") from exc
+
+
+def _rfc8785(value: Any) -> bytes:
+    """`rfc8785.dumps`, refusing a lone surrogate in a key as it refuses one in a value: with
+    a `CanonicalizationError` (its key sort lets a `UnicodeEncodeError` escape)."""
+    try:
+        return rfc8785.dumps(value)
+    except UnicodeEncodeError as exc:
+        raise rfc8785.CanonicalizationError("input contains non-UTF-8 codepoints") from exc
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -132,6 +141,8 @@ def parse_json(text: str, *, parse_float: Callable[[str], Any] | None = None) ->
         )
     except json.JSONDecodeError as exc:
         raise DecodeError(f"json: malformed ({exc.msg})") from exc
+    except ValueError as exc:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise DecodeError("json: malformed (a number with too many digits)") from exc
 
 
 def load_canonical_json(data: bytes | str) -> Any:
@@ -143,7 +154,7 @@ def load_canonical_json(data: bytes | str) -> Any:
         raise DecodeError("json: not UTF-8") from exc
     value = parse_json(text)
     try:
-        canonical = rfc8785.dumps(value)
+        canonical = _rfc8785(value)
     except rfc8785.CanonicalizationError as exc:
         raise DecodeError(f"json: outside the canonical domain ({exc})") from exc
     if canonical != raw:

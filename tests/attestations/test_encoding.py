@@ -83,6 +83,8 @@ def test_canonical_json_refuses_non_json() -> None:
         canonical_json({"x": object()})
     with pytest.raises(ValueError):
         canonical_json({"x": 2**60})
+    with pytest.raises(ValueError, match="cannot canonicalise"):
+        canonical_json({"\ud800": 1})
 
 
 @given(
@@ -111,6 +113,8 @@ def test_load_canonical_json_round_trip(value: object) -> None:
         pytest.param(b'{"a":1', id="truncated"),
         pytest.param(b'\xff{"a":1}', id="not-utf8"),
         pytest.param(b"", id="empty"),
+        pytest.param(b'{"\\ud800":1}', id="lone-surrogate-in-key"),
+        pytest.param(b"[" + b"1" * 5000 + b"]", id="too-many-digits"),
     ],
 )
 def test_load_canonical_json_rejects(raw: bytes) -> None:

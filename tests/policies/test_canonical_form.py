@@ -133,9 +133,19 @@ def test_nan_is_refused() -> None:
         loads(b'{"a":NaN}', canonical=False)
 
 
-def test_lone_surrogate_is_refused() -> None:
+@pytest.mark.parametrize("canonical", [True, False])
+@pytest.mark.parametrize("data", [b'{"a":"\\ud800"}', b'{"\\udca5":1}'], ids=["value", "key"])
+def test_lone_surrogate_is_refused(data: bytes, canonical: bool) -> None:
+    # In a key it used to escape as a UnicodeEncodeError from rfc8785's UTF-16 key sort.
     with pytest.raises(DocumentError, match="canonical domain"):
-        loads(b'{"a":"\\ud800"}', canonical=False)
+        loads(data, canonical=canonical)
+
+
+@pytest.mark.parametrize("canonical", [True, False])
+def test_number_with_too_many_digits_is_refused(canonical: bool) -> None:
+    # Past int()'s 4300-digit limit json.loads raises a bare ValueError.
+    with pytest.raises(DocumentError, match="too many digits"):
+        loads(b'{"a":' + b"1" * 5000 + b"}", canonical=canonical)
 
 
 def test_top_level_must_be_an_object() -> None:
