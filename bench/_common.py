@@ -1,14 +1,18 @@
-"""What every benchmark script prints beside its figures: the machine they ran on, and
-medians of repeated calls."""
+"""What every benchmark script shares: the machine it ran on, medians of repeated calls,
+and the way its result comes out (a JSON document for scripts, rich tables for people)."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from rich.console import Console
 
 
 def machine() -> dict[str, Any]:
@@ -39,3 +43,21 @@ def median_ms(op: Callable[[], object], rounds: int, *, warmup: int = 1) -> floa
         op()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
+
+
+def machine_line(result: dict[str, Any]) -> str:
+    """The closing line under a script's tables: CPU, cores, Python and the date."""
+    mach = result["machine"]
+    return f"{mach['cpu']}, {mach['cores']} cores, Python {mach['python']}, {result['date']}"
+
+
+def emit(
+    result: dict[str, Any], render: Callable[[dict[str, Any], Console], None], *, as_json: bool
+) -> int:
+    """Print `result` as JSON (`--json`) or through `render`; the script's exit code."""
+    if as_json:
+        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        render(result, Console())
+    return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import secrets
 import statistics
@@ -25,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _common import machine
+from _common import emit, machine, machine_line
 from rich.console import Console
 from rich.table import Table
 
@@ -288,11 +287,7 @@ def render(result: dict[str, Any], console: Console) -> None:
     console.print(goals)
     for name, error in result["errors"].items():
         console.print(f"[yellow]{name} not measured:[/] {error}")
-    mach = result["machine"]
-    console.print(
-        f"{mach['cpu']}, {mach['cores']} cores, Python {mach['python']}, "
-        f"{result['date']}, rounds {result['rounds']}"
-    )
+    console.print(f"{machine_line(result)}, rounds {result['rounds']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,12 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-rounds", type=int, default=3, help="rounds of py-ecc ops")
     args = parser.parse_args(argv)
     result = run(args.rounds, args.slow_rounds)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        render(result, Console())
-    return 0
+    return emit(result, render, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import itertools
-import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -53,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 # path, or `import ledger` would import this script again.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.append(str(_HERE))  # for _common, after the packages it must not shadow
 _spec = importlib.util.spec_from_file_location("_ledger_fixtures", _HERE / "_ledger_fixtures.py")
 assert _spec is not None and _spec.loader is not None
 fx = sys.modules["_ledger_fixtures"] = importlib.util.module_from_spec(_spec)
@@ -60,6 +59,7 @@ _spec.loader.exec_module(fx)  # registered first: worker processes find its func
 
 import httpx  # noqa: E402
 import nacl.signing  # noqa: E402
+from _common import emit, machine  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -337,7 +337,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     floor_end = floor_rates(world, sample, rounds=3, per_round=400 if quick else 4000)
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(),
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "quick": quick,
         "workers": WORKERS,
@@ -370,16 +370,6 @@ def _goals(
         {"goal": "audit (SQLite) ≥ 50% of both cores' raw rate", "value": audit / (2 * raw),
          "shown": f"{audit / (2 * raw):.0%}", "met": audit / (2 * raw) >= 0.5},
     ]  # fmt: skip
-
-
-def _machine() -> dict[str, Any]:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next(ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
 
 
 def render(r: dict[str, Any], console: Console) -> None:
@@ -470,13 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         help="largest proof-latency log (SQLite); 1000000 adds 10^6",
     )
     args = parser.parse_args(argv)
-    result = run(args)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        render(result, Console())
-    return 0
+    return emit(run(args), render, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import secrets
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from _common import machine
+from _common import emit, machine, machine_line
 from credentials import measure  # bench/credentials.py, beside this file
 from rich.console import Console
 from rich.table import Table
@@ -266,11 +265,7 @@ def render(result: dict[str, Any], console: Console) -> None:
         met = "[green]yes[/]" if r["met"] else "[red]no[/]"
         goal.add_row(label, f"{r['ratio']:.2f}", f"{r['added']:.2f}", met)
     console.print(goal)
-    mach = result["machine"]
-    console.print(
-        f"{mach['cpu']}, {mach['cores']} cores, Python {mach['python']}, "
-        f"{result['date']}, rounds {result['rounds']}"
-    )
+    console.print(f"{machine_line(result)}, rounds {result['rounds']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,12 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=40, help="rounds of each operation")
     args = parser.parse_args(argv)
     result = run(args.rounds)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-        print()
-    else:
-        render(result, Console())
-    return 0
+    return emit(result, render, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from _common import machine
+from _common import emit, machine
 from rich.console import Console
 from rich.table import Table
 
@@ -304,11 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
     result = run(args.rounds)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        render(result, Console())
-    return 0
+    return emit(result, render, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ sys.path.append(str(_HERE))  # for _common, after the packages it must not shado
 
 import argparse
 import datetime
-import json
 import os
 import statistics
 import subprocess
@@ -42,7 +41,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from _common import machine, median_ms
+from _common import emit, machine, machine_line, median_ms
 from rich.console import Console
 from rich.table import Table
 
@@ -267,11 +266,7 @@ def render(result: dict[str, Any], console: Console) -> None:
     for name, value in result["medians_ms"].items():
         table.add_row(name, f"{value:.2f}")
     console.print(table)
-    mach = result["machine"]
-    console.print(
-        f"{mach['cpu']}, {mach['cores']} cores, Python {mach['python']}, "
-        f"{result['date']}, rounds {result['rounds']}"
-    )
+    console.print(f"{machine_line(result)}, rounds {result['rounds']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,12 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30, help="rounds of the fast operations")
     args = parser.parse_args(argv)
     result = run(args.rounds)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        render(result, Console())
-    return 0
+    return emit(result, render, as_json=args.json)
 
 
 if __name__ == "__main__":
