@@ -7,8 +7,8 @@
 3. is live: `not_before <= now < not_after`,
 4. is not revoked and, if it has `max_uses`, has been used fewer times,
 5. covers every requested attribute (by naming it) and every requested predicate (by
-   naming its attribute, or by a granted predicate that implies it; a granted predicate
-   never covers the value itself),
+   naming its attribute, or by granted predicates that together imply it,
+   `policies.predicates.covered_by`; a granted predicate never covers the value itself),
 
 and the request has not expired. Otherwise the `Decision` says what stands in the way,
 judged on the grant that comes closest, and lists what every grant lacks. It is a pure
@@ -26,7 +26,7 @@ from attestations.consent import Rng
 from policies.document import Model
 from policies.entries import ConsentGrant
 from policies.errors import RequestExpired
-from policies.predicates import Predicate, predicate_key
+from policies.predicates import Predicate, covered_by, predicate_key
 from policies.purposes import Purpose
 from policies.request import PresentationRequest
 from policies.signing import sign_consent_grant
@@ -104,8 +104,7 @@ def uncovered(
             (
                 wanted
                 for wanted in set(predicates)
-                if wanted.attribute not in granted
-                and not any(given.implies(wanted) for given in grant.predicates)
+                if wanted.attribute not in granted and not covered_by(grant.predicates, wanted)
             ),
             key=predicate_key,
         )

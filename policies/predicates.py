@@ -10,7 +10,9 @@ Range predicates (`>=`, `<=`, `between`, bounds inclusive) apply to `integer` at
 and the one relation policy needs, `implies`.
 
 A grant for predicate P covers a request for predicate Q when P implies Q: the verifier
-then learns nothing the grant did not allow. This is what keeps a grant useful while the
+then learns nothing the grant did not allow. Predicates a grant lists together count
+together (`covered_by`): `>= 18` and `<= 65` allow `between 18 65`, which says no more
+than the two of them. This is what keeps a grant useful while the
 verifier's "at least 18" bound moves forward one day every day. Predicates that pin the
 value (`between` with equal bounds, `in` with one member) are refused: they would disclose
 the value, and a grant for a predicate must never cover the value.
@@ -43,6 +45,7 @@ __all__ = [
     "MemberOf",
     "Predicate",
     "RangeValue",
+    "covered_by",
     "predicate_key",
     "predicates_json",
     "proof_statements",
@@ -188,6 +191,26 @@ class MemberOf(_Predicate):
 
 
 Predicate = Annotated[AtLeast | AtMost | Between | MemberOf, Field(discriminator="op")]
+
+
+def covered_by(granted: Iterable[Predicate], wanted: Predicate) -> bool:
+    """Whether the granted predicates together imply `wanted`: one of them does, or, for
+    a range, some granted lower bound and some granted upper bound on its attribute lie
+    within its bounds; for a set, the granted sets' intersection lies within it."""
+    given = [p for p in granted if p.attribute == wanted.attribute]
+    if any(p.implies(wanted) for p in given):
+        return True
+    if isinstance(wanted, Between):
+        low, high = wanted.value
+        lows = [p.value[0] if isinstance(p, Between) else p.value
+                for p in given if isinstance(p, AtLeast | Between)]  # fmt: skip
+        highs = [p.value[1] if isinstance(p, Between) else p.value
+                 for p in given if isinstance(p, AtMost | Between)]  # fmt: skip
+        return any(_le(low, b) for b in lows) and any(_le(b, high) for b in highs)
+    if isinstance(wanted, MemberOf):
+        sets = [set(p.value) for p in given if isinstance(p, MemberOf)]
+        return bool(sets) and set.intersection(*sets) <= set(wanted.value)
+    return False
 
 
 def predicate_key(predicate: Predicate) -> bytes:
