@@ -53,8 +53,10 @@ def signing_bytes(obj: Mapping[str, Any]) -> bytes:
     return canonical_bytes({key: value for key, value in obj.items() if key != "sig"})
 
 
+# RFC 8785 §3.2.3 orders keys by UTF-16 code units; against an ASCII key such as this one,
+# that is the order of `str` comparison (a character beyond U+FFFF, whose first code unit
+# is a surrogate, sorts after every ASCII character in both).
 _SIG = "sig"
-_SIG_UTF16 = _SIG.encode("utf-16-be")  # RFC 8785 §3.2.3 orders keys by UTF-16 code units
 
 
 def signing_bytes_of(data: bytes, obj: Mapping[str, Any]) -> bytes:
@@ -62,12 +64,12 @@ def signing_bytes_of(data: bytes, obj: Mapping[str, Any]) -> bytes:
     `obj` as `loads(data)` returned it. RFC 8785 writes an object's members in key order,
     so `data` ends with the `sig` member followed by exactly the members whose keys sort
     after it: only those few are re-encoded to find where `sig` starts, instead of the
-    whole document (~10 µs for a ledger entry instead of ~50 µs). Only that tail is
+    whole document (~4 µs for a ledger entry instead of ~9 µs). Only that tail is
     compared with `obj` (if it differs, `obj` is encoded whole); the rest of `data` is
     trusted to encode `obj`, which is why only `loads`' own output may be passed."""
     if _SIG not in obj:
         return data
-    after = {key: value for key, value in obj.items() if key.encode("utf-16-be") > _SIG_UTF16}
+    after = {key: value for key, value in obj.items() if key > _SIG}
     tail = canonical_json(after)[1:]  # the members after `sig`, then "}"
     member = b'"sig":' + canonical_json(obj[_SIG])
     suffix = member + (b"," + tail if after else tail)
@@ -133,9 +135,15 @@ def _recanonicalise(value: Any) -> bytes:
         raise DecodeError(f"json: outside the canonical domain ({exc})") from None
 
 
+#: The leaves that need no check, tested by exact type first: most of a document's values.
+_PLAIN = frozenset({str, int, bool})
+
+
 def _check_values(value: Any, depth: int, *, error: type[Exception]) -> None:
     if depth > MAX_DEPTH:
         raise error(f"document: nested more than {MAX_DEPTH} levels deep")
+    if type(value) in _PLAIN:
+        return
     if value is None:
         raise error("document: null is not used in Cartera documents (omit the field)")
     if isinstance(value, float):

@@ -6,10 +6,12 @@ import json
 
 import pytest
 import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
 from policy_builders import grant
 
 from policies import DocumentError, canonical_bytes, loads, sha256_id, signing_bytes
-from policies.canonical import MAX_DEPTH, check_id
+from policies.canonical import MAX_DEPTH, check_id, signing_bytes_of
 
 # RFC 8785 §3.2.3: property sorting by UTF-16 code units, with non-ASCII names.
 RFC_SORTING_INPUT = rb"""{
@@ -200,3 +202,21 @@ def test_signature_covers_everything_but_sig() -> None:
     del obj["sig"]
     assert document.signing_bytes() == canonical_bytes(obj)
     assert signing_bytes(document.to_json_dict()) == document.signing_bytes()
+
+
+KEYS = st.sampled_from(["sig", "si", "sih", "sig\x00", "sig\u00e9", "s\U0001f600", "\uff61"])
+VALUES = st.recursive(
+    st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(KEYS | st.text(), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(KEYS | st.text(max_size=3), VALUES, max_size=6))
+def test_signing_bytes_cut_out_equal_those_encoded(obj: dict[str, object]) -> None:
+    # signing_bytes_of finds the members after `sig` by str comparison with "sig", which
+    # must agree with RFC 8785's UTF-16 order for every key, astral characters included.
+    data = canonical_bytes(obj)
+    assert signing_bytes_of(data, loads(data)) == signing_bytes(obj)
