@@ -113,13 +113,16 @@ class ReplayState:
         when = rules.epoch(at)
         c = self._conn
         grants: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        for row in c.execute(sa.select(GRANTS)):
-            grant = GrantState(
-                row.id, row.idx, b"", bytes(row.pseudonym), row.verifier, row.not_before,
-                row.not_after, row.max_uses, row.uses, row.last_use, row.revoked_at,
-                row.revoked_idx,
-            )  # fmt: skip
-            grants[(row.verifier, row.purpose)][grant.status(when).value] += 1
+        # Grants alike in what their status depends on are counted together: one status
+        # per group, not one row (and one GrantState) per grant.
+        g = GRANTS.c
+        alike = (g.verifier, g.purpose, g.not_before, g.not_after, g.max_uses, g.uses, g.revoked_at)
+        query = sa.select(*alike, sa.func.count()).group_by(*alike)
+        rows = c.execute(query)  # lazily: a large log has many groups
+        for verifier, purpose, not_before, not_after, max_uses, uses, revoked_at, n in rows:
+            grant = GrantState("", 0, b"", b"", verifier, not_before, not_after, max_uses, uses,
+                               None, revoked_at, None)  # fmt: skip
+            grants[(verifier, purpose)][grant.status(when).value] += n
         accesses = {
             (verifier, purpose): int(n)
             for verifier, purpose, n in c.execute(
