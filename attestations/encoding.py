@@ -114,8 +114,14 @@ def _rfc8785(value: Any) -> bytes:
 #    F0: output holding such a byte is left to the reference.
 # Anything else goes to the reference, so what is accepted and every refusal are its own.
 _MAX_SAFE_INTEGER = 2**53 - 1
-_BEYOND_BMP = re.compile(rb"[\xf0-\xff]")
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+#: Deleting these from UTF-8 leaves the lead bytes of characters beyond U+FFFF (a bytes
+#: translate: ~0.5 µs for a 1 KB entry, where a regex search took ~4).
+_BELOW_F0 = bytes(range(0xF0))
+#: No `check_circular`: a decoded value has no cycles, and `_in_fast_domain` would recurse
+#: forever on one before the encoder saw it (the markers cost ~30% of the encoding).
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False
+)
 
 
 class _Unproven(Exception):
@@ -165,7 +171,7 @@ def _fast_canonical(value: Any) -> bytes | None:
         out = _ENCODER.encode(value).encode("utf-8")
     except UnicodeEncodeError:
         return None
-    if out.isascii() or _BEYOND_BMP.search(out) is None:
+    if out.isascii() or not out.translate(None, _BELOW_F0):
         return out
     return None
 
