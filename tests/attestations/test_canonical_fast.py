@@ -230,3 +230,11 @@ def test_refusals_keep_the_reference_message(raw: bytes, message: str) -> None:
 )
 def test_canonical_inputs_are_accepted(raw: bytes) -> None:
     assert canonical_json(load_canonical_json(raw)) == raw
+
+
+def test_a_cycle_is_refused_as_before() -> None:
+    # The fast encoder keeps no cycle markers; the domain walk meets the cycle first.
+    value: list[Any] = []
+    value.append(value)
+    with pytest.raises(RecursionError):
+        canonical_json(value)
