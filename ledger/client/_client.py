@@ -1,4 +1,12 @@
-"""`LedgerClient`: the HTTP calls, each answer checked before it is believed."""
+"""`LedgerClient`: the HTTP calls, each answer checked before it is believed.
+
+Reads that return entries are proven reads (docs/ledger-api.md): the client sends the
+size of the checkpoint it trusts, and the one answer carries the checkpoint it was read
+at, a consistency proof from the trusted one and each entry's inclusion proof. So one
+round trip moves trust forward and proves the entries, where it took three or more. A
+ledger that answers without them (one from before proven reads) is read the old way:
+its latest checkpoint over a consistency proof, then one inclusion proof per entry.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ import httpx
 from ledger.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from ledger.client import _petitions, _queries
 from ledger.client._petitions import PetitionView
-from ledger.client._queries import AccessView, GrantView, IssuerKeyView, Logged
+from ledger.client._queries import AccessView, Answer, GrantView, IssuerKeyView, Logged
 from ledger.client._state import load_state, save_state
 from ledger.client._wire import (
     LedgerForked,
@@ -61,6 +69,7 @@ class LedgerClient:
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
         self._lock = threading.Lock()
         self._trusted: SignedCheckpoint | None = None
+        self.memo = _queries.Memo()
 
     def close(self) -> None:
         self._http.close()
@@ -127,14 +136,19 @@ class LedgerClient:
         """The latest checkpoint's note text as served: not verified, not trusted."""
         return self._request("GET", "/v1/checkpoint").text
 
-    def advance(self, new: SignedCheckpoint) -> SignedCheckpoint:
+    def advance(
+        self, new: SignedCheckpoint, *, proof: tuple[SignedCheckpoint, list[bytes]] | None = None
+    ) -> SignedCheckpoint:
         """Trust `new` if it is consistent with the trusted checkpoint (`LedgerForked` if
-        not); returns the checkpoint trusted afterwards, the larger of the two."""
+        not); returns the checkpoint trusted afterwards, the larger of the two. `proof`:
+        a consistency proof from a checkpoint to `new`, as a proven read carries it; it is
+        used if that checkpoint is still the trusted one (else one is fetched)."""
         while True:
             with self._lock:
                 old = self._load()
             if old is not None:  # the proof is fetched without holding the lock
-                self._check_consistent(old.checkpoint, new.checkpoint)
+                given = proof[1] if proof is not None and proof[0] is old else None
+                self._check_consistent(old.checkpoint, new.checkpoint, given)
             with self._lock:
                 if self._trusted is not old:
                     continue  # another thread moved trust meanwhile: check against that
@@ -145,16 +159,21 @@ class LedgerClient:
                 self._trusted = new
                 return new
 
-    def _check_consistent(self, old: Checkpoint, new: Checkpoint) -> None:
-        """Raise `LedgerForked` unless one of the two trees is a prefix of the other."""
+    def _check_consistent(
+        self, old: Checkpoint, new: Checkpoint, proof: list[bytes] | None = None
+    ) -> None:
+        """Raise `LedgerForked` unless one of the two trees is a prefix of the other;
+        `proof` goes from `old` to `new` (fetched when not given, or when `new` is the
+        smaller tree)."""
         small, large = (old, new) if old.size <= new.size else (new, old)
         try:
-            proof: list[bytes] = []
-            if 0 < small.size < large.size:
-                answer = self.get_json(
-                    "/v1/proofs/consistency", first=small.size, second=large.size
-                )
-                proof = hashes_field(answer, "proof", "consistency proof")
+            if proof is None or small is new:
+                proof = []
+                if 0 < small.size < large.size:
+                    answer = self.get_json(
+                        "/v1/proofs/consistency", first=small.size, second=large.size
+                    )
+                    proof = hashes_field(answer, "proof", "consistency proof")
             if small.size > 0:  # the empty tree is a prefix of every tree
                 check_consistency(small.size, large.size, proof, small.root_hash, large.root_hash)
         except (InvalidProof, NotFound) as exc:
@@ -162,6 +181,30 @@ class LedgerClient:
                 f"ledger shows two views: size {new.size} root {new.root_hash.hex()}, "
                 f"earlier size {old.size} root {old.root_hash.hex()} ({exc})"
             ) from None
+
+    def read(self, path: str, *, prove: bool = True, **params: Any) -> Answer:
+        """GET a read that returns entries. With `prove`, a proven read (module docstring):
+        trust moves to the checkpoint the answer was read at, and `Answer.entry` checks
+        each entry's inclusion proof against it."""
+        if not prove:
+            return Answer(self.get_json(path, **params), self, prove=False)
+        with self._lock:
+            old = self._load()
+        body = self.get_json(path, trusted_size=old.checkpoint.size if old else 0, **params)
+        if "proof" not in body:  # a ledger from before proven reads
+            self.checkpoint()
+            return Answer(body, self, prove=True)
+        what = f"ledger {self.base_url}: {path}: proof"
+        proof = body["proof"]
+        if not isinstance(proof, dict):
+            raise LedgerError(f"{what}: not a JSON object")
+        signed = self.open(str_field(proof, "checkpoint", what))
+        tree = signed.checkpoint
+        if int_field(proof, "tree_size", what) != tree.size:
+            raise LedgerError(f"{what}: tree_size {proof['tree_size']}, checkpoint {tree.size}")
+        consistency = hashes_field(proof, "consistency", what)
+        self.advance(signed, proof=None if old is None else (old, consistency))
+        return Answer(body, self, prove=True, tree=tree)
 
     # --- appending ---------------------------------------------------------------------
 
@@ -228,18 +271,20 @@ class LedgerClient:
             yield page
 
     def entry(self, index: int) -> LoggedEntry:
-        """Entry `index`, proven included in the trusted checkpoint."""
+        """Entry `index`, proven included in the trusted checkpoint (a proven read)."""
         what = f"ledger {self.base_url}: entry {index}"
-        body = self.get_json(f"/v1/entries/{index}")
+        answer = self.read(f"/v1/entries/{index}")
+        body = answer.body
         if int_field(body, "index", what) != index:
             raise LedgerError(f"{what}: the answer is for index {body['index']}")
         data = b64_field(body.get("entry"), what)
-        self.prove(index, data)
+        answer.prove_entry(index, data, body, what)
         return LoggedEntry(index, data)
 
     def prove(self, index: int, data: bytes) -> Checkpoint:
         """Check that `data` is entry `index`, against the trusted checkpoint (refreshed
-        first if it does not cover `index`); returns the checkpoint it was proven in."""
+        first if it does not cover `index`), with an inclusion proof fetched for it;
+        returns the checkpoint it was proven in."""
         what = f"ledger {self.base_url}: entry {index}"
         trusted = self.trusted
         tree = trusted.checkpoint if trusted is not None else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ledger.client._queries import Logged, _logged, _time
+from ledger.client._queries import Answer, Logged, _time
 from ledger.client._wire import int_field, list_field, str_field
 from ledger.errors import LedgerError
 from policies import PetitionOpen, PetitionSign, sha256_id
@@ -43,7 +43,7 @@ class PetitionView:
 def petition(client: LedgerClient, petition_id: str, *, prove: bool) -> PetitionView:
     what = f"ledger {client.base_url}: petition {petition_id}"
     body = client.get_json(f"/v1/petitions/{petition_id}")
-    logged = _logged(client, body, PetitionOpen, what, prove=prove)
+    logged = Answer(body, client, prove=prove).logged(body, PetitionOpen, what)
     if str_field(body, "id", what) != petition_id or sha256_id(logged.data) != petition_id:
         raise LedgerError(f"{what}: the answer is another petition")
     closes_at = _time(body, "closes_at", what)
@@ -70,7 +70,8 @@ def signatures(
         body: dict[str, Any] = client.get_json(
             f"/v1/petitions/{petition_id}/signatures", start=at, end=stop
         )
-        page = [_logged(client, row, PetitionSign, what, prove=prove)
+        answer = Answer(body, client, prove=prove)
+        page = [answer.logged(row, PetitionSign, what)
                 for row in list_field(body, "signatures", what)]  # fmt: skip
         if len(page) > stop - at:
             raise LedgerError(f"{what}: {len(page)} signatures for {stop - at} numbers")

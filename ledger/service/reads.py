@@ -3,23 +3,35 @@
 Each checks its parameters first (out of range is the caller's mistake: `InvalidRequest`,
 400), then reads in one snapshot (`LedgerStore.read`), so a tree size and the proof
 computed for it always belong together; ids that do not exist are `NotFound` (404).
+
+Proven reads: given `trusted_size` (the size of the checkpoint the client trusts), the
+entry and query reads also answer the checkpoint of the tree they were read from, a
+consistency proof from `trusted_size` to it, and each entry's inclusion proof against it
+(`_Proofs`), so that a client checks an answer in one round trip instead of three or
+more. The tree is sized after the state is read: entries, state rows and the batch's
+checkpoint commit together and the log only grows, so that tree holds every entry read,
+even where the database's snapshot is per statement (PostgreSQL's read committed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from attestations.encoding import b64url_decode, b64url_encode
 from attestations.errors import DecodeError
 from ledger import state
-from ledger.errors import NotFound
+from ledger.errors import LedgerError, NotFound
 from ledger.merkle import HASH_SIZE, leaf_hash
 from ledger.rules import epoch
 from ledger.service import models
 from ledger.service.problems import InvalidRequest
 from ledger.storage import (
     LedgerStore,
+    checkpoint_at,
     consistency_proof,
     find_leaves,
     inclusion_proof,
@@ -56,6 +68,44 @@ def _hashes(hashes: list[bytes]) -> list[str]:
     return [b64url_encode(h) for h in hashes]
 
 
+class _Proofs:
+    """The proofs of one answer, or nothing when the client did not ask (`trusted_size`
+    None): `fields()` for the answer's top level, `path(index)` for each entry. Made in
+    the answer's read, after its entries were read."""
+
+    def __init__(self, conn: Connection, trusted_size: int | None) -> None:
+        self._conn, self.size = conn, 0
+        self._fields: dict[str, Any] = {}
+        if trusted_size is None:
+            return
+        self.size = size = tree_size(conn)
+        if trusted_size > size:
+            raise InvalidRequest(
+                f"trusted_size {trusted_size} is beyond the log's {size} entries",
+                reason=OUT_OF_RANGE,
+            )
+        head = checkpoint_at(conn, size)
+        if head is None:  # the sequencer signs one with every batch, and one at its start
+            raise LedgerError(f"no checkpoint for the log's size {size}")
+        consistency = (
+            consistency_proof(conn, size1=trusted_size, size2=size)
+            if 0 < trusted_size < size
+            else []
+        )
+        self._fields = {"proof": models.AnswerProof(
+            checkpoint=head.note, tree_size=size, consistency=_hashes(consistency)
+        )}  # fmt: skip
+
+    def fields(self) -> dict[str, Any]:
+        return self._fields
+
+    def path(self, index: int) -> dict[str, Any]:
+        if not self._fields:
+            return {}
+        path = inclusion_proof(self._conn, index=index, size=self.size)
+        return {"inclusion_proof": _hashes(path)}
+
+
 def entries(store: LedgerStore, *, start: int, end: int | None) -> models.EntryRange:
     """Entries `start <= index < end`, at most `MAX_ENTRIES`, fewer past the log's end."""
     end = start + MAX_ENTRIES if end is None else end
@@ -68,11 +118,16 @@ def entries(store: LedgerStore, *, start: int, end: int | None) -> models.EntryR
     )
 
 
-def entry(store: LedgerStore, *, index: int) -> models.EntryWithHash:
-    found = store.entry(index)
-    return models.EntryWithHash(
-        index=index, entry=b64url_encode(found.data), leaf_hash=b64url_encode(found.leaf_hash)
-    )
+def entry(store: LedgerStore, *, index: int, trusted_size: int | None) -> models.EntryWithHash:
+    with store.read() as conn:
+        found = read_entries(conn, index, index + 1)
+        if not found:
+            raise NotFound(f"no entry at index {index}")
+        proofs = _Proofs(conn, trusted_size)
+        return models.EntryWithHash(
+            index=index, entry=b64url_encode(found[0].data),
+            leaf_hash=b64url_encode(found[0].leaf_hash), **proofs.path(index), **proofs.fields(),
+        )  # fmt: skip
 
 
 def logged_before(store: LedgerStore, *, entry: bytes) -> models.Appended | None:
@@ -150,69 +205,83 @@ def _rfc3339(seconds: int) -> str:
     return format_time(datetime.fromtimestamp(seconds, UTC))
 
 
-def _grant(found: state.GrantState, at: int) -> dict[str, object]:
+def _grant(found: state.GrantState, at: int, proofs: _Proofs) -> dict[str, object]:
     revoked = found.revoked_at
     return {
         "id": found.id, "index": found.index, "entry": b64url_encode(found.entry),
         "status": found.status(at), "uses": found.uses,
-        "revoked_at": None if revoked is None else _rfc3339(revoked),
+        "revoked_at": None if revoked is None else _rfc3339(revoked), **proofs.path(found.index),
     }  # fmt: skip
 
 
-def grants(store: LedgerStore, *, pseudonym: str, verifier: str, at: str | None) -> models.Grants:
+def grants(
+    store: LedgerStore, *, pseudonym: str, verifier: str, at: str | None, trusted_size: int | None
+) -> models.Grants:
     """Every grant of `pseudonym` at `verifier`, with its status at `at` (default now)."""
     raw = _b64(pseudonym, length=PSEUDONYM_BYTES, what="pseudonym")
     _checked(public_key_from_did, verifier, "verifier")
     moment = _time(at)
     with store.read() as conn:
         found = state.grants_for(conn, pseudonym=raw, verifier=verifier)
-    return models.Grants(grants=[models.Grant.model_validate(_grant(g, moment)) for g in found])
+        proofs = _Proofs(conn, trusted_size)
+        listed = [models.Grant.model_validate(_grant(g, moment, proofs)) for g in found]
+    return models.Grants(grants=listed, **proofs.fields())
 
 
-def grant(store: LedgerStore, *, grant_id: str, at: str | None) -> models.GrantDetail:
+def grant(
+    store: LedgerStore, *, grant_id: str, at: str | None, trusted_size: int | None
+) -> models.GrantDetail:
     _checked(check_id, grant_id, "grant id")
     moment = _time(at)
     with store.read() as conn:
         found = state.grant(conn, grant_id=grant_id)
         accesses = state.grant_accesses(conn, grant_id=grant_id)
-    fields = {**_grant(found, moment), "revoked_index": found.revoked_index, "accesses": accesses}
+        proofs = _Proofs(conn, trusted_size)
+        fields = {**_grant(found, moment, proofs), "revoked_index": found.revoked_index,
+                  "accesses": accesses, **proofs.fields()}  # fmt: skip
     return models.GrantDetail.model_validate(fields)
 
 
-def accesses(store: LedgerStore, *, pseudonym: str) -> models.Accesses:
+def accesses(store: LedgerStore, *, pseudonym: str, trusted_size: int | None) -> models.Accesses:
     raw = _b64(pseudonym, length=PSEUDONYM_BYTES, what="pseudonym")
     with store.read() as conn:
         found = state.accesses_for(conn, pseudonym=raw)
-    return models.Accesses(
-        accesses=[
+        proofs = _Proofs(conn, trusted_size)
+        listed = [
             models.Access(index=a.index, entry=b64url_encode(a.entry), grant=a.grant_id,
-                          at=_rfc3339(a.at))
+                          at=_rfc3339(a.at), **proofs.path(a.index))
             for a in found
-        ]
-    )  # fmt: skip
+        ]  # fmt: skip
+    return models.Accesses(accesses=listed, **proofs.fields())
 
 
-def _logged(found: state.Logged) -> models.LoggedEntry:
-    return models.LoggedEntry(index=found.index, entry=b64url_encode(found.entry))
+def _logged(found: state.Logged, proofs: _Proofs) -> models.ProvenEntry:
+    return models.ProvenEntry(
+        index=found.index, entry=b64url_encode(found.entry), **proofs.path(found.index)
+    )
 
 
-def issuer(store: LedgerStore, *, did: str) -> models.Issuer:
+def issuer(store: LedgerStore, *, did: str, trusted_size: int | None) -> models.Issuer:
     _checked(public_key_from_did, did, "issuer")
     with store.read() as conn:
         keys = state.issuer_keys(conn, issuer=did)
-    return models.Issuer(
-        did=did,
-        keys=[
+        proofs = _Proofs(conn, trusted_size)
+        listed = [
             models.IssuerKey(index=k.index, entry=b64url_encode(k.entry),
-                             public_key=b64url_encode(k.public_key),
-                             revocation=None if k.revocation is None else _logged(k.revocation))
+                             public_key=b64url_encode(k.public_key), **proofs.path(k.index),
+                             revocation=None if k.revocation is None
+                             else _logged(k.revocation, proofs))
             for k in keys
-        ],
-    )  # fmt: skip
+        ]  # fmt: skip
+    return models.Issuer(did=did, keys=listed, **proofs.fields())
 
 
-def verifier(store: LedgerStore, *, did: str) -> models.Verifier:
+def verifier(store: LedgerStore, *, did: str, trusted_size: int | None) -> models.Verifier:
     _checked(public_key_from_did, did, "verifier")
     with store.read() as conn:
         found = state.verifier(conn, did=did)
-    return models.Verifier(did=did, index=found.index, entry=b64url_encode(found.entry))
+        proofs = _Proofs(conn, trusted_size)
+        return models.Verifier(
+            did=did, index=found.index, entry=b64url_encode(found.entry),
+            **proofs.path(found.index), **proofs.fields(),
+        )  # fmt: skip

@@ -26,6 +26,18 @@ Index = Annotated[int, Path(ge=0, le=MAX_INDEX)]
 Size = Annotated[int, Query(ge=0, le=MAX_INDEX)]
 AtTime = Annotated[str | None, Query(description="RFC 3339 UTC time; default now")]
 PseudonymQuery = Annotated[str, Query(description="P_v, unpadded base64url (48 bytes)")]
+TrustedSize = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_INDEX,
+        description="the size of the checkpoint the client trusts (0: none): the answer then "
+        "carries `proof` (the checkpoint it was read at and a consistency proof from this "
+        "size) and each entry its `inclusion_proof`; 400 out_of_range beyond the log's size",
+    ),
+]
+# Proven reads leave their proof fields out unless asked (`TrustedSize`).
+_PROVEN: dict[str, Any] = {"response_model_exclude_unset": True}
 
 _ENTRY_BODY: dict[str, Any] = {
     "requestBody": {
@@ -81,9 +93,16 @@ def get_entries(store: StoreDep, start: Size, end: Size | None = None) -> models
     return reads.entries(store, start=start, end=end)
 
 
-@router.get("/entries/{index}", response_model=models.EntryWithHash, responses=responses(400, 404))
-def get_entry(store: StoreDep, index: Index) -> models.EntryWithHash:
-    return reads.entry(store, index=index)
+@router.get(
+    "/entries/{index}",
+    response_model=models.EntryWithHash,
+    responses=responses(400, 404),
+    **_PROVEN,
+)
+def get_entry(
+    store: StoreDep, index: Index, trusted_size: TrustedSize = None
+) -> models.EntryWithHash:
+    return reads.entry(store, index=index, trusted_size=trusted_size)
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse, responses={200: _NOTE})
@@ -123,37 +142,56 @@ def get_consistency_proof(store: StoreDep, first: Size, second: Size) -> models.
     return reads.consistency(store, first=first, second=second)
 
 
-@router.get("/consent/grants", response_model=models.Grants, responses=responses(400))
+@router.get("/consent/grants", response_model=models.Grants, responses=responses(400), **_PROVEN)
 def get_grants(
-    store: StoreDep, pseudonym: PseudonymQuery, verifier: str, at: AtTime = None
+    store: StoreDep,
+    pseudonym: PseudonymQuery,
+    verifier: str,
+    at: AtTime = None,
+    trusted_size: TrustedSize = None,
 ) -> models.Grants:
     """The grants of a pseudonym at a verifier, with their status at `at`."""
-    return reads.grants(store, pseudonym=pseudonym, verifier=verifier, at=at)
+    return reads.grants(
+        store, pseudonym=pseudonym, verifier=verifier, at=at, trusted_size=trusted_size
+    )
 
 
 @router.get(
-    "/consent/grants/{grant_id}", response_model=models.GrantDetail, responses=responses(400, 404)
+    "/consent/grants/{grant_id}",
+    response_model=models.GrantDetail,
+    responses=responses(400, 404),
+    **_PROVEN,
 )
-def get_grant(store: StoreDep, grant_id: str, at: AtTime = None) -> models.GrantDetail:
+def get_grant(
+    store: StoreDep, grant_id: str, at: AtTime = None, trusted_size: TrustedSize = None
+) -> models.GrantDetail:
     """One grant: status at `at`, uses, its revocation and its accesses."""
-    return reads.grant(store, grant_id=grant_id, at=at)
+    return reads.grant(store, grant_id=grant_id, at=at, trusted_size=trusted_size)
 
 
-@router.get("/consent/accesses", response_model=models.Accesses, responses=responses(400))
-def get_accesses(store: StoreDep, pseudonym: PseudonymQuery) -> models.Accesses:
+@router.get(
+    "/consent/accesses", response_model=models.Accesses, responses=responses(400), **_PROVEN
+)
+def get_accesses(
+    store: StoreDep, pseudonym: PseudonymQuery, trusted_size: TrustedSize = None
+) -> models.Accesses:
     """Every access.record under a grant of this pseudonym (a citizen's history)."""
-    return reads.accesses(store, pseudonym=pseudonym)
+    return reads.accesses(store, pseudonym=pseudonym, trusted_size=trusted_size)
 
 
-@router.get("/issuers/{did}", response_model=models.Issuer, responses=responses(400, 404))
-def get_issuer(store: StoreDep, did: str) -> models.Issuer:
+@router.get(
+    "/issuers/{did}", response_model=models.Issuer, responses=responses(400, 404), **_PROVEN
+)
+def get_issuer(store: StoreDep, did: str, trusted_size: TrustedSize = None) -> models.Issuer:
     """An issuer's keys: each registration and its revocation, if any."""
-    return reads.issuer(store, did=did)
+    return reads.issuer(store, did=did, trusted_size=trusted_size)
 
 
-@router.get("/verifiers/{did}", response_model=models.Verifier, responses=responses(400, 404))
-def get_verifier(store: StoreDep, did: str) -> models.Verifier:
-    return reads.verifier(store, did=did)
+@router.get(
+    "/verifiers/{did}", response_model=models.Verifier, responses=responses(400, 404), **_PROVEN
+)
+def get_verifier(store: StoreDep, did: str, trusted_size: TrustedSize = None) -> models.Verifier:
+    return reads.verifier(store, did=did, trusted_size=trusted_size)
 
 
 @router.get("/log", response_model=models.LogInfo)

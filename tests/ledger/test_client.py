@@ -123,9 +123,9 @@ def test_a_tampered_inclusion_proof_is_refused(ledger: Ledger) -> None:
         ledger.transport.edit = json_edit("/v1/entries", bad_path)
         with pytest.raises(InvalidProof, match="entry 2"):
             client.append(entries[2])
-        ledger.transport.edit = json_edit("/v1/proofs/inclusion", lambda b: b.update(
-            proof=[flip(h) for h in b["proof"]]))  # fmt: skip
-        with pytest.raises(InvalidProof):
+        ledger.transport.edit = json_edit("/v1/entries/1", lambda b: b.update(
+            inclusion_proof=[flip(h) for h in b["inclusion_proof"]]))  # fmt: skip
+        with pytest.raises(InvalidProof, match="entry 1"):
             client.entry(1)
         # An answer for another entry (the leaf hash is recomputed, not believed).
         ledger.transport.edit = json_edit("/v1/entries", lambda b: b.update(index=0))
@@ -195,7 +195,7 @@ def test_a_forked_ledger_is_caught(db_url: str, tmp_path: Path) -> None:
     with running(honest_settings) as honest, honest.client(state) as client:
         for entry in [*shared, world.grant(t).to_json()]:
             client.append(entry)
-        trusted = state.read_text()
+    trusted = state.read_text()  # saved at the latest when the client closed
     with running(forked_settings) as forked:
         assert forked.key == honest.key
         with forked.client() as writer:  # an unsuspecting writer builds the other view

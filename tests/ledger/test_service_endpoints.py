@@ -155,6 +155,60 @@ async def test_a_consent_life_round_trip(service: Service) -> None:
     assert (await http.get("/v1/health")).json() == {"status": "ok", "tree_size": 9}
 
 
+PROVEN_READS = ("/v1/entries/{index}", "/v1/consent/grants", "/v1/consent/grants/{grant_id}",
+                "/v1/consent/accesses", "/v1/issuers/{did}", "/v1/verifiers/{did}")  # fmt: skip
+
+
+async def test_proven_reads_carry_their_checkpoint_and_proofs(service: Service) -> None:
+    """With `trusted_size`, every entry read answers the checkpoint it was read at, a
+    consistency proof from that size, and an inclusion proof per entry; without it, the
+    answer is what it was before proven reads."""
+    world, t = World(), now()
+    http, key, origin = service.http, service.key, service.settings.origin
+    grant = world.grant(t)
+    docs = [world.issuer_register(t), world.verifier_register(t), grant,
+            world.access(grant, t), world.issuer_revoke_key(t)]  # fmt: skip
+    for doc in docs[:2]:
+        await service.append(doc)
+    two = open_checkpoint((await http.get("/v1/checkpoint")).text, key, origin=origin).checkpoint
+    for doc in docs[2:]:
+        await service.append(doc)
+    pseudonym = b64url_encode(grant.pseudonym)
+    reads = [
+        ("/v1/entries/3", {}, lambda b: [b]),
+        ("/v1/consent/grants", {"pseudonym": pseudonym, "verifier": world.verifier.did},
+         lambda b: b["grants"]),
+        (f"/v1/consent/grants/{grant.id}", {}, lambda b: [b]),
+        ("/v1/consent/accesses", {"pseudonym": pseudonym}, lambda b: b["accesses"]),
+        (f"/v1/issuers/{world.issuer.did}", {},
+         lambda b: [b["keys"][0], b["keys"][0]["revocation"]]),
+        (f"/v1/verifiers/{world.verifier.did}", {}, lambda b: [b]),
+    ]  # fmt: skip
+    for path, params, entries_of in reads:
+        plain = (await http.get(path, params=params)).json()
+        assert "proof" not in plain, path
+        assert all("inclusion_proof" not in e for e in entries_of(plain)), path
+        for trusted in (0, 2, 5):
+            answer = await http.get(path, params={**params, "trusted_size": trusted})
+            body = answer.json()
+            proof = body.pop("proof")
+            head = open_checkpoint(proof["checkpoint"], key, origin=origin).checkpoint
+            assert proof["tree_size"] == head.size == 5
+            consistency = [b64url_decode(h) for h in proof["consistency"]]
+            if trusted == 2:
+                check_consistency(2, 5, consistency, two.root_hash, head.root_hash)
+            else:
+                assert consistency == []
+            for entry in entries_of(body):
+                hashes = [b64url_decode(h) for h in entry.pop("inclusion_proof")]
+                data = b64url_decode(entry["entry"])
+                check_inclusion(leaf_hash(data), entry["index"], 5, hashes, head.root_hash)
+            assert body == plain, path  # the rest of the answer is the plain one
+        beyond = await http.get(path, params={**params, "trusted_size": 6})
+        assert beyond.status_code == 400, path
+        assert beyond.json()["reason"] == "out_of_range"
+
+
 async def test_openapi_documents_every_endpoint_and_its_problems(service: Service) -> None:
     schema = (await service.http.get("/openapi.json")).json()
     assert set(schema["paths"]) == {
@@ -176,3 +230,9 @@ async def test_openapi_documents_every_endpoint_and_its_problems(service: Servic
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             assert "200" in operation["responses"], path
+    for path in PROVEN_READS:
+        parameters = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert "trusted_size" in parameters, path
+    components = schema["components"]["schemas"]
+    assert set(components["AnswerProof"]["required"]) == {"checkpoint", "tree_size", "consistency"}
+    assert "inclusion_proof" in components["ProvenEntry"]["properties"]
