@@ -13,7 +13,13 @@ different one only after a consistency proof between the two verifies. A same-si
 checkpoint with another root, or a consistency proof that fails, raises `LedgerForked`
 and leaves the saved state as it was. The first checkpoint ever seen is trusted on its
 signature alone (there is nothing yet to be consistent with): put a known checkpoint in
-`state_path` beforehand to close that window.
+`state_path` beforehand to close that window. The state file is written in the
+background (`flush` waits for it, `close` flushes): an older saved checkpoint is still a
+sound anchor, and a client that catches a fork saves what it trusted before it raises.
+
+Reads that return entries are proven in one round trip (docs/ledger-api.md, "Proven
+reads"): the answer's checkpoint, a consistency proof to it, and each entry's inclusion
+proof come with it.
 
 Every error is a `LedgerError`: transport failures, timeouts and 5xx answers are
 `LedgerUnavailable`; refused appends `EntryRejected` (with the problem document's

@@ -23,7 +23,7 @@ from ledger.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from ledger.client import _petitions, _queries
 from ledger.client._petitions import PetitionView
 from ledger.client._queries import AccessView, Answer, GrantView, IssuerKeyView, Logged
-from ledger.client._state import load_state, save_state
+from ledger.client._state import StateFile
 from ledger.client._wire import (
     LedgerForked,
     LedgerUnavailable,
@@ -66,13 +66,24 @@ class LedgerClient:
         )
         self.origin = origin
         self.state_path = state_path
+        self._state = None if state_path is None else StateFile(state_path)
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
         self._lock = threading.Lock()
         self._trusted: SignedCheckpoint | None = None
         self.memo = _queries.Memo()
 
     def close(self) -> None:
-        self._http.close()
+        """Close the connections, once the newest trusted checkpoint is saved."""
+        try:
+            self.flush()
+        finally:
+            self._http.close()
+
+    def flush(self) -> None:
+        """Wait until the newest trusted checkpoint is in `state_path` (saves are made in
+        the background: `ledger.client._state`)."""
+        if self._state is not None:
+            self._state.flush()
 
     def __enter__(self) -> LedgerClient:
         return self
@@ -117,8 +128,8 @@ class LedgerClient:
             return self._load()
 
     def _load(self) -> SignedCheckpoint | None:
-        if self._trusted is None and self.state_path is not None:
-            self._trusted = load_state(self.state_path, self.log_key, origin=self.origin)
+        if self._trusted is None and self._state is not None:
+            self._trusted = self._state.load(self.log_key, origin=self.origin)
         return self._trusted
 
     def open(self, note: str) -> SignedCheckpoint:
@@ -148,14 +159,18 @@ class LedgerClient:
                 old = self._load()
             if old is not None:  # the proof is fetched without holding the lock
                 given = proof[1] if proof is not None and proof[0] is old else None
-                self._check_consistent(old.checkpoint, new.checkpoint, given)
+                try:
+                    self._check_consistent(old.checkpoint, new.checkpoint, given)
+                except LedgerForked:
+                    self.flush()  # what was trusted is on disk: a restart refuses the fork
+                    raise
             with self._lock:
                 if self._trusted is not old:
                     continue  # another thread moved trust meanwhile: check against that
                 if old is not None and new.checkpoint.size <= old.checkpoint.size:
                     return old
-                if self.state_path is not None:
-                    save_state(self.state_path, new.note)
+                if self._state is not None:
+                    self._state.save_later(new.note)
                 self._trusted = new
                 return new
 

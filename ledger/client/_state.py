@@ -5,6 +5,17 @@ The file holds the C2SP signed note exactly as the ledger sent it, so it is chec
 trusted. Writes are atomic: a temporary file in the same directory, fsync, rename over
 the old file, fsync of the directory; a crash leaves the old note or the new one.
 
+Writes are made in the background (`StateFile`): a client that moves trust forward hands
+the note over and goes on; one writer thread saves the newest note handed over, so a burst
+of moves costs one write (~10 ms of fsyncs here, which were on every verifier's answer).
+This is safe because any checkpoint the client trusted is a sound anchor: trust moves
+forward from it only over consistency proofs, so a client restarted from an older note
+still refuses every view that contradicts it. What is given up is only the newest notes
+of the last few milliseconds before a crash of the process or the machine; a clean close,
+and the normal end of the interpreter (the writer is not a daemon thread), write the
+newest, and a client that catches a fork writes what it trusted before it says so, so
+that a restart against the fork is refused too.
+
 Several processes may share one state file. Each checks consistency against what it read,
 so a race can only make the file step back to an older checkpoint that is still
 consistent (the next client re-verifies from there), never accept a second view.
@@ -14,6 +25,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from ledger.checkpoint import SignedCheckpoint, open_checkpoint
@@ -65,3 +77,53 @@ def _replace(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+class StateFile:
+    """The state file of one client, written in the background (module docstring).
+
+    `save_later` hands a note over and returns; `flush` waits until the newest one is on
+    disk. A write that fails is raised by the next `save_later` or `flush`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._changed = threading.Condition()
+        self._pending: str | None = None
+        self._writing = False
+        self._failed: LedgerError | None = None
+
+    def load(self, log_key: VerifierKey, *, origin: str) -> SignedCheckpoint | None:
+        return load_state(self.path, log_key, origin=origin)
+
+    def save_later(self, note: str) -> None:
+        with self._changed:
+            self._raise_failure()
+            self._pending = note
+            if not self._writing:
+                self._writing = True
+                threading.Thread(target=self._write, name=f"save {self.path}").start()
+
+    def flush(self) -> None:
+        with self._changed:
+            while self._writing:
+                self._changed.wait()
+            self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
+
+    def _write(self) -> None:
+        while True:
+            with self._changed:
+                note, self._pending = self._pending, None
+                if note is None:
+                    self._writing = False
+                    self._changed.notify_all()
+                    return
+            try:
+                save_state(self.path, note)
+            except LedgerError as exc:
+                with self._changed:
+                    self._failed = exc

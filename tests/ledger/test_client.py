@@ -58,6 +58,7 @@ def test_receipts_verify_and_trust_moves_forward(ledger: Ledger, tmp_path: Path)
             )
         assert client.trusted is not None
         assert client.trusted.checkpoint == receipts[-1].checkpoint
+        client.flush()  # saved in the background: wait for it
         assert state.read_text() == receipts[-1].note
         # The same entry again: its first index, marked duplicate, trust unchanged.
         again = client.append(entries[2])
@@ -175,6 +176,7 @@ def test_a_bad_consistency_proof_is_a_fork(ledger: Ledger, tmp_path: Path) -> No
     with ledger.client(state) as client:
         client.append(entries[0])
         client.append(entries[1])
+        client.flush()
         trusted = state.read_text()
         ledger.transport.edit = json_edit("/v1/proofs/consistency", lambda b: b.update(
             proof=[flip(h) for h in b["proof"]]))  # fmt: skip

@@ -1,10 +1,13 @@
 """Proven reads and the background-saved checkpoint (`ledger.client`), against the real
 service on SQLite and PostgreSQL: one round trip per read, every proof checked, tampered
 answers refused, entries proven once not proven again, a ledger without proven reads
-read the old way."""
+read the old way; the state file written in the background, and a fork that leaves the
+saved anchor behind caught, also after a restart."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ import pytest
 from attestations.encoding import b64url_encode
 from ledger.checkpoint import open_checkpoint
 from ledger.client import LedgerClient, LedgerForked, save_checkpoint
+from ledger.client._state import StateFile
 from ledger.errors import InvalidNoteSignature, InvalidProof, LedgerError
 from ledger.note import SignerKey
 from policies import ConsentGrant, Entry
@@ -206,3 +210,62 @@ def test_entries_proven_once_are_not_proven_again(ledger: Ledger) -> None:
             inclusion_proof=[]))  # fmt: skip
         with ledger.client() as fresh, pytest.raises(InvalidProof, match="entry 4"):
             fresh.issuer(world.issuer.did)
+
+
+def test_a_fork_past_the_saved_anchor_is_caught_across_restarts(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The operator keeps two databases with one key; they agree on the first two
+    entries. A client saved size 2, then trusted size 3 of one view, and is shown the
+    other, consistent with size 2 but not with 3: it is refused, and so it is by the
+    client that starts from the state file afterwards (a restart after a crash: the
+    first client is never closed)."""
+    key_file, state = tmp_path / "operator.key", tmp_path / "trusted"
+    world, t = World(), now()
+    shared = [world.issuer_register(t).to_json(), world.verifier_register(t).to_json()]
+    honest_settings = settings_for(tmp_path / "a", db_url, key_file)
+    forked_settings = settings_for(tmp_path / "b", f"sqlite:///{tmp_path / 'fork.db'}", key_file)
+    with running(honest_settings) as honest, running(forked_settings) as forked:
+        for ledger in (honest, forked):
+            with ledger.client() as writer:
+                for entry in shared:
+                    writer.append(entry)
+        with honest.client(state) as client:
+            client.entry(1)
+        assert "\n2\n" in state.read_text()
+        with honest.client() as writer:
+            writer.append(world.grant(t).to_json())
+        with forked.client() as writer:
+            writer.append(world.grant(t, max_uses=1).to_json())
+            writer.append(world.verifier_register(t, key=world.other_verifier).to_json())
+        client = honest.client(state)
+        client.entry(2)  # trusts size 3 now; the file is written in the background
+        honest.transport.inner = forked.transport.inner  # the other view, to this client
+        with pytest.raises(LedgerForked, match=r"size 4 root .* earlier size 3 root"):
+            client.entry(1)
+        with forked.client(state) as restarted, pytest.raises(LedgerForked, match="size 3"):
+            restarted.verifier(world.verifier.did)
+        client.close()
+
+
+SAVE_AND_EXIT = """
+import sys
+from pathlib import Path
+from ledger.client._state import StateFile
+StateFile(Path(sys.argv[1])).save_later("a note\\n")
+"""
+
+
+def test_a_note_handed_over_is_saved_before_the_interpreter_ends(tmp_path: Path) -> None:
+    state = tmp_path / "trusted"
+    subprocess.run([sys.executable, "-c", SAVE_AND_EXIT, str(state)], check=True, timeout=60)
+    assert state.read_text() == "a note\n"
+
+
+def test_a_save_that_fails_is_raised_by_the_next_move(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    state = StateFile(tmp_path / "file" / "trusted")
+    state.save_later("a note\n")
+    with pytest.raises(LedgerError, match="cannot save"):
+        state.flush()
+    state.flush()  # said once
