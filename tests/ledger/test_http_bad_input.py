@@ -94,6 +94,11 @@ async def test_not_canonical_json(ledger: Ledger) -> None:
     await ledger.post(400, "not_canonical", spaced, headers=JSON)
 
 
+async def test_a_lone_surrogate_key_is_malformed(ledger: Ledger) -> None:
+    """It once escaped the parser as a bare UnicodeEncodeError (a 500)."""
+    await ledger.post(400, "malformed", b'{"\\udca5":1,"type":"consent.grant"}', headers=JSON)
+
+
 async def test_malformed_entry(ledger: Ledger) -> None:
     detail = await ledger.post(400, "malformed", b'{"type":"consent.gift"}', headers=JSON)
     assert "unknown type" in detail
