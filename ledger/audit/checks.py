@@ -5,7 +5,8 @@ petition signatures' presentations), and they depend on nothing but the bytes an
 log's key (and a signature's petition, which `replay` sends along when the log opened it
 before), so `replay` sends them in batches to worker processes while it rebuilds the
 tree and replays the rules in order.
-An entry that passes comes back parsed, ready for the rules.
+An entry that passes comes back parsed, ready for the rules; only the failures come back
+beside the entries (`BatchCheck`).
 
 Workers are forked when this process runs no other thread (cheapest: nothing is imported
 again), else started from a fork server (fork() copies locks other threads may hold).
@@ -18,6 +19,7 @@ import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from ledger import petitions, rules
 from ledger.audit.report import Kind, rule_violation
@@ -31,16 +33,11 @@ from policies import Entry
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class EntryCheck:
-    """An entry parsed and its signature verified (`entry`), or why not (`kind`);
-    `verified`: a petition signature whose presentation was verified too."""
+class Refused(NamedTuple):
+    """Why an entry failed step 4: a violation kind and a detail for people."""
 
-    index: int
-    entry: Entry | None
-    kind: str | None = None
-    detail: str = ""
-    verified: bool = False
+    kind: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,22 @@ class CheckpointCheck:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class BatchCheck:
+    """What a worker found in one batch, by position in the batch. Compact, since it is
+    pickled back to the auditing process: the parsed entries themselves (the rules need
+    them) and only the failures beside them, rather than one record per entry.
+
+    `entries[i]`: the i-th entry parsed with its signature verified, or None, and then
+    `refused[i]` says why; `verified`: the positions of petition signatures whose
+    presentation was verified too; `checkpoints`: the batch's checkpoints, in order."""
+
+    entries: list[Entry | None]
+    refused: dict[int, Refused]
+    verified: frozenset[int]
+    checkpoints: list[CheckpointCheck]
+
+
 _KINDS = {
     Reason.NOT_JSON: Kind.MALFORMED_ENTRY,
     Reason.MALFORMED: Kind.MALFORMED_ENTRY,
@@ -62,12 +75,11 @@ _KINDS = {
 
 
 def check_entry(
-    index: int,
     data: bytes,
     sequenced: datetime | None,
     max_skew: timedelta | None,
     terms: PetitionTerms | None = None,
-) -> EntryCheck:
+) -> Entry | Refused:
     """The ledger's own stateless checks (`ledger.rules.check_entry`): canonical form,
     entry schema, signature, and, when the source says when the entry was sequenced and
     `max_skew` is set, the clock-skew bound at that time; and for a petition signature,
@@ -78,13 +90,12 @@ def check_entry(
     try:
         entry = rules.check_entry(data, now=sequenced, max_skew=max_skew)
     except rules.Rejected as exc:
-        kind = _KINDS.get(exc.reason, rule_violation(exc.reason))
-        return EntryCheck(index, None, kind, exc.detail)
+        return Refused(_KINDS.get(exc.reason, rule_violation(exc.reason)), exc.detail)
     try:
         petitions.precheck(entry, terms)
     except rules.Rejected as exc:
-        return EntryCheck(index, None, rule_violation(exc.reason), exc.detail)
-    return EntryCheck(index, entry, verified=petitions.covers(entry, terms))
+        return Refused(rule_violation(exc.reason), exc.detail)
+    return entry
 
 
 def check_checkpoint(size: int, note: str, log_key: VerifierKey, origin: str) -> CheckpointCheck:
@@ -98,26 +109,36 @@ def check_checkpoint(size: int, note: str, log_key: VerifierKey, origin: str) ->
 
 
 def check_batch(
-    entries: list[tuple[int, bytes, datetime | None]],
+    entries: list[tuple[bytes, datetime | None]],
     checkpoints: list[tuple[int, str]],
     log_key: str,
     origin: str,
     max_skew: timedelta | None,
     terms: dict[str, PetitionTerms] | None = None,
-) -> tuple[list[EntryCheck], list[CheckpointCheck]]:
-    """Check a batch (in a worker process: arguments and results are pickled); `terms`:
-    the petitions the batch's signatures name, by id, as far as they are known."""
+) -> BatchCheck:
+    """Check a batch of (bytes, sequencing time) and of (size, note) (in a worker process:
+    arguments and result are pickled); `terms`: the petitions the batch's signatures
+    name, by id, as far as they are known."""
     key = VerifierKey.from_text(log_key)
     known = terms or {}
-
-    def petition(data: bytes) -> PetitionTerms | None:
-        named = petitions.petition_named(data)
-        return None if named is None else known.get(named)
-
-    return (
-        [check_entry(index, data, at, max_skew, petition(data)) for index, data, at in entries],
+    found: list[Entry | None] = []
+    refused: dict[int, Refused] = {}
+    verified = []
+    for position, (data, sequenced) in enumerate(entries):
+        named = petitions.petition_named(data) if known else None
+        petition = None if named is None else known.get(named)
+        checked = check_entry(data, sequenced, max_skew, petition)
+        if isinstance(checked, Refused):
+            found.append(None)
+            refused[position] = checked
+        else:
+            found.append(checked)
+            if petitions.covers(checked, petition):
+                verified.append(position)
+    return BatchCheck(
+        found, refused, frozenset(verified),
         [check_checkpoint(size, note, key, origin) for size, note in checkpoints],
-    )
+    )  # fmt: skip
 
 
 class _Inline(Executor):

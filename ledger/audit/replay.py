@@ -36,7 +36,7 @@ from pathlib import Path
 
 import httpx
 
-from ledger.audit.checks import CheckpointCheck, EntryCheck, check_batch, executor
+from ledger.audit.checks import BatchCheck, check_batch, executor
 from ledger.audit.consent import ReplayState
 from ledger.audit.report import AuditReport, Kind, rule_violation
 from ledger.audit.sources import AuditInputError, Source, SourceCheckpoint, SourceEntry, open_source
@@ -59,17 +59,13 @@ records when its batch was written, a little later."""
 Progress = Callable[[int, int], None]
 """`progress(entries_done, entries_expected)`, called after each batch."""
 
-_Task = tuple[
-    list[SourceEntry],
-    list[SourceCheckpoint],
-    "Future[tuple[list[EntryCheck], list[CheckpointCheck]]]",
-]
+_Task = tuple[list[SourceEntry], list[SourceCheckpoint], "Future[BatchCheck]"]
 
 
-def _named(check: EntryCheck) -> bool:
+def _named(entry: Entry | None) -> bool:
     """Whether the report will want the entry's bytes (for the name it registers, or a
     petition's title)."""
-    return isinstance(check.entry, IssuerRegister | VerifierRegister | PetitionOpen)
+    return isinstance(entry, IssuerRegister | VerifierRegister | PetitionOpen)
 
 
 def _batches(source: Source) -> Iterator[list[SourceEntry]]:
@@ -110,7 +106,7 @@ class _Replay:
             after = upto
             future = self.pool.submit(
                 check_batch,
-                [(e.index, e.data, e.sequenced) for e in batch],
+                [(e.data, e.sequenced) for e in batch],
                 [(c.size, c.note) for c in checkpoints],
                 self.tree.log_key.to_text(),
                 self.tree.origin,
@@ -142,17 +138,19 @@ class _Replay:
         self,
         batch: list[SourceEntry],
         checkpoints: list[SourceCheckpoint],
-        future: Future[tuple[list[EntryCheck], list[CheckpointCheck]]],
+        future: Future[BatchCheck],
     ) -> None:
-        checks, checkpoint_checks = future.result()
-        pending = deque(zip(checkpoints, checkpoint_checks, strict=True))
+        checked = future.result()
+        pending = deque(zip(checkpoints, checked.checkpoints, strict=True))
         leaves = [leaf_hash(e.data) for e in batch]
         duplicates = self.state.add(
-            [(e.index, h, e.data if _named(c) else b"")
-             for e, h, c in zip(batch, leaves, checks, strict=True)]
+            [(e.index, h, e.data if _named(parsed) else b"")
+             for e, h, parsed in zip(batch, leaves, checked.entries, strict=True)]
         )  # fmt: skip
         valid: list[tuple[int, Entry, bytes, bool]] = []
-        for entry, check, leaf in zip(batch, checks, leaves, strict=True):
+        for position, (entry, parsed, leaf) in enumerate(
+            zip(batch, checked.entries, leaves, strict=True)
+        ):
             # 3. Checkpoints whose tree is complete before this entry.
             while pending and pending[0][0].size <= entry.index:
                 self.tree.checkpoint(*pending.popleft())
@@ -162,10 +160,11 @@ class _Replay:
             if entry.index in duplicates:
                 detail = f"the same entry as index {duplicates[entry.index]}"
                 self.add(Kind.DUPLICATE_ENTRY, entry.index, detail)
-            elif check.entry is None:
-                self.add(check.kind or Kind.MALFORMED_ENTRY, entry.index, check.detail)
+            elif parsed is None:
+                why = checked.refused[position]
+                self.add(why.kind, entry.index, why.detail)
             else:
-                valid.append((entry.index, check.entry, entry.data, check.verified))
+                valid.append((entry.index, parsed, entry.data, position in checked.verified))
         while pending:
             self.tree.checkpoint(*pending.popleft())
         # 5. State rules, in order, for the entries that passed steps 2-4.
@@ -178,7 +177,7 @@ class _Replay:
                 self.add(rule_violation(refused.reason), index, refused.detail)
             else:
                 self.add(rule_violation("rejected"), index, str(refused))
-        self.state.commit()
+        self.state.flush()
         self.checked["entries"] += len(batch)
         if self.progress is not None:
             total = max(self.source.expected_size, self.tree.position)

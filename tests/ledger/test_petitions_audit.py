@@ -118,17 +118,18 @@ def test_signatures_are_verified_where_the_entries_are_checked(petitions: Petiti
     """`check_batch` (step 4, in the worker processes) verifies the signatures whose
     petition it is given, and leaves the others to the rules (step 5)."""
     store = LedgerStore.from_url(petitions.url)
-    rows = [(e.index, e.data, None) for e in store.entries(0, 7)]
+    rows = [(e.data, None) for e in store.entries(0, 7)]
     store.engine.dispose()
     terms = {petitions.first.id: PetitionTerms.of(petitions.first)}
     vkey = petitions.signer.verifier().to_text()
-    checks, _ = check_batch(rows, [], vkey, ORIGIN, None, terms)
-    assert [c.verified for c in checks] == [False] * 3 + [True] * 3 + [False]
-    assert all(c.entry is not None for c in checks)
-    forged = json.loads(rows[4][1])
+    checked = check_batch(rows, [], vkey, ORIGIN, None, terms)
+    assert checked.verified == {3, 4, 5}
+    assert all(e is not None for e in checked.entries) and not checked.refused
+    forged = json.loads(rows[4][0])
     forged["presentation"]["nonce"] = b64url_encode(bytes(32))
-    [check], _ = check_batch([(4, canonical_bytes(forged), None)], [], vkey, ORIGIN, None, terms)
-    assert (check.entry, check.kind) == (None, "rule_violation:bad_signature")
+    checked = check_batch([(canonical_bytes(forged), None)], [], vkey, ORIGIN, None, terms)
+    assert checked.entries == [None] and not checked.verified
+    assert checked.refused[0].kind == "rule_violation:bad_signature"
 
 
 def test_a_tampered_signature_row_is_named(petitions: Petitions) -> None:
