@@ -199,13 +199,19 @@ class LedgerClient:
 
     def read(self, path: str, *, prove: bool = True, **params: Any) -> Answer:
         """GET a read that returns entries. With `prove`, a proven read (module docstring):
-        trust moves to the checkpoint the answer was read at, and `Answer.entry` checks
-        each entry's inclusion proof against it."""
+        trust moves to the checkpoint the answer was read at, and `Answer.prove_entry`
+        checks each entry's inclusion proof against it. An absence (`NotFound`) carries no
+        proof: the ledger's latest checkpoint is checked before it is believed, so that a
+        forked ledger cannot hide behind a 404."""
         if not prove:
             return Answer(self.get_json(path, **params), self, prove=False)
         with self._lock:
             old = self._load()
-        body = self.get_json(path, trusted_size=old.checkpoint.size if old else 0, **params)
+        try:
+            body = self.get_json(path, trusted_size=old.checkpoint.size if old else 0, **params)
+        except NotFound:
+            self.checkpoint()
+            raise
         if "proof" not in body:  # a ledger from before proven reads
             self.checkpoint()
             return Answer(body, self, prove=True)

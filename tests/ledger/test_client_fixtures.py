@@ -81,6 +81,16 @@ def json_edit(path: str, change: Callable[[dict[str, Any]], None]) -> Editor:
     return edit
 
 
+def recorder(calls: list[str], then: Editor | None = None) -> Editor:
+    """An editor that notes every request's method and path, then applies `then`."""
+
+    def edit(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        calls.append(f"{request.method} {request.url.path}")
+        return then(request, response) if then is not None else None
+
+    return edit
+
+
 def flip(text: str) -> str:
     """A base64url hash with its first character changed."""
     return ("B" if text[0] == "A" else "A") + text[1:]

@@ -24,10 +24,10 @@ from ledger.note import SignerKey
 from policies import ConsentGrant, Entry
 from tests.ledger.entry_builders import World, now
 from tests.ledger.test_client_fixtures import (
-    Editor,
     Ledger,
     flip,
     json_edit,
+    recorder,
     running,
     settings_for,
 )
@@ -37,16 +37,6 @@ from tests.ledger.test_client_fixtures import (
 def ledger(db_url: str, tmp_path: Path) -> Iterator[Ledger]:
     with running(settings_for(tmp_path / "home", db_url)) as found:
         yield found
-
-
-def recorder(calls: list[str], then: Editor | None = None) -> Editor:
-    """An editor that notes every request's method and path, then applies `then`."""
-
-    def edit(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
-        calls.append(f"{request.method} {request.url.path}")
-        return then(request, response) if then is not None else None
-
-    return edit
 
 
 def _strip(value: Any) -> Any:
@@ -243,6 +233,8 @@ def test_a_fork_past_the_saved_anchor_is_caught_across_restarts(
         honest.transport.inner = forked.transport.inner  # the other view, to this client
         with pytest.raises(LedgerForked, match=r"size 4 root .* earlier size 3 root"):
             client.entry(1)
+        with pytest.raises(LedgerForked):  # an absence is no way round the check
+            client.grant("sha256:" + "0" * 64)
         with forked.client(state) as restarted, pytest.raises(LedgerForked, match="size 3"):
             restarted.verifier(world.verifier.did)
         client.close()
