@@ -117,8 +117,8 @@ _MAX_SAFE_INTEGER = 2**53 - 1
 #: Deleting these from UTF-8 leaves the lead bytes of characters beyond U+FFFF (a bytes
 #: translate: ~0.5 µs for a 1 KB entry, where a regex search took ~4).
 _BELOW_F0 = bytes(range(0xF0))
-#: No `check_circular`: a decoded value has no cycles, and `_in_fast_domain` would recurse
-#: forever on one before the encoder saw it (the markers cost ~30% of the encoding).
+#: No `check_circular`: a decoded value has no cycles, and `_in_fast_domain` hands one to
+#: `rfc8785` before this encoder could see it (the markers cost ~30% of the encoding).
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False
 )
@@ -147,20 +147,24 @@ _FAST_DECODER = json.JSONDecoder(
 )
 
 
-def _in_fast_domain(value: Any) -> bool:
-    """Whether `value` is made only of the types and integers of point 1 and 2 above."""
+def _in_fast_domain(value: Any, depth: int = 0) -> bool:
+    """Whether `value` is made only of the types and integers of point 1 and 2 above, at
+    most `MAX_JSON_NESTING` deep (deeper, or a cycle, is left to `rfc8785`, whose pure
+    Python recursion ends in a RecursionError where this walk could overflow C's stack)."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
         return bool(-_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER)
+    if depth >= MAX_JSON_NESTING:
+        return False
     if kind is dict:
         for key, item in value.items():
-            if type(key) is not str or not _in_fast_domain(item):
+            if type(key) is not str or not _in_fast_domain(item, depth + 1):
                 return False
         return True
     if kind is list or kind is tuple:
-        return all(map(_in_fast_domain, value))
+        return all(_in_fast_domain(item, depth + 1) for item in value)
     return False
 
 
