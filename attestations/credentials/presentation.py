@@ -1,15 +1,17 @@
 """Presentations: disclose some attributes to one verifier, under its pseudonym.
 
 A presentation is a BBS proof (draft-irtf-cfrg-bbs-signatures §3.6.3) over the credential's
-signed vector [attributes, prover_blind, s] that discloses the chosen attributes and
-`expiry`, keeps `prover_blind` and `s` hidden, and reveals the pseudonym P_v = s·B_v with a
-proof that it uses the signed `s` (attestations.bbs.pseudonym). The presentation header
-binds the verifier id and its nonce, so a presentation cannot be replayed elsewhere.
+signed vector [attributes, prover_blind, s] that discloses the chosen attributes (and
+`expiry`, see below), keeps `prover_blind` and `s` hidden, and reveals the pseudonym
+P_v = s·B_v with a proof that it uses the signed `s` (attestations.bbs.pseudonym). The
+presentation header binds the verifier id and its nonce, so a presentation cannot be
+replayed elsewhere.
 
-Expiry is always disclosed and checked by the verifier against its own clock: a credential
-is valid through its `expiry` day (UTC). Disclosing a date is a small linkability cost, so
-issuers should use coarse, shared expiry dates (e.g. the end of a month); a range
-predicate `expiry ≥ today` can replace the disclosure once predicates exist.
+A credential is valid through its `expiry` day (UTC), which the verifier checks against
+its own clock. Expiry is disclosed unless the presentation proves `expiry ≥ d` instead,
+with `d` a day not yet past: a disclosed date is a small linkability cost (issuers should
+use coarse, shared expiry dates), which presentations that must stay unlinkable, such as
+petition signatures, avoid this way.
 
 Predicates (`attestations.predicates`: `Range`, `Member`) on undisclosed attributes are
 proven in the same presentation: a commitment to the hidden message, a Schnorr link inside
@@ -70,6 +72,7 @@ from attestations.predicates.linked import (
 from attestations.predicates.statements import (
     MAX_PREDICATES,
     Predicate,
+    Range,
     check_predicates,
     predicate_key,
 )
@@ -149,10 +152,19 @@ def _predicates_from_json(raw: Any) -> tuple[PredicateProof, ...]:
     return proofs
 
 
-def _disclosed_indexes(schema: Schema, names: Sequence[str]) -> list[int]:
+def _disclosed_indexes(schema: Schema, names: Sequence[str], *, expiry: bool) -> list[int]:
     if len(set(names)) != len(names):
         raise ValueError("an attribute is named twice in disclose")
-    return sorted({schema.index(n) for n in (*names, EXPIRY)})
+    return sorted({schema.index(n) for n in (*names, *([EXPIRY] if expiry else []))})
+
+
+def _proven_expiry(predicates: Sequence[Predicate]) -> datetime.date | None:
+    """The lower bound that `predicates` put on `expiry`, if one does: a credential whose
+    expiry is at least a day not yet past is as good as one that shows its expiry."""
+    for p in predicates:
+        if p.attribute == EXPIRY and isinstance(p, Range) and p.lo is not None:
+            return cast(datetime.date, p.lo)
+    return None
 
 
 def present(
@@ -165,14 +177,15 @@ def present(
     predicates: Sequence[Predicate] = (),
     rng: RandomScalars = calculate_random_scalars,
 ) -> Presentation:
-    """Holder: a fresh, unlinkable proof disclosing `disclose` (and always `expiry`) to
-    `verifier_id`, bound to its `nonce`, under the holder's pseudonym there, proving
-    `predicates` on undisclosed attributes. ValueError for a predicate that does not fit
-    the schema, is on a disclosed attribute or is false for this credential."""
+    """Holder: a fresh, unlinkable proof disclosing `disclose` (and `expiry`, unless a
+    predicate bounds it from below) to `verifier_id`, bound to its `nonce`, under the
+    holder's pseudonym there, proving `predicates` on undisclosed attributes. ValueError
+    for a predicate that does not fit the schema, is on a disclosed attribute or is false
+    for this credential."""
     schema = credential.schema
     ph = presentation_header(verifier_id, nonce)
-    indexes = _disclosed_indexes(schema, disclose)
     wanted = check_predicates(predicates, schema)
+    indexes = _disclosed_indexes(schema, disclose, expiry=_proven_expiry(wanted) is None)
     if any(schema.index(p.attribute) in indexes for p in wanted):
         raise ValueError("a predicate on a disclosed attribute (disclose it or prove it)")
     messages = signed_messages(credential.messages(), credential.prover_blind, [secret._s])
@@ -228,10 +241,13 @@ def verify_presentation(
 ) -> dict[str, Value]:
     """Verifier: the disclosed attributes, typed and in schema order, if `presentation` is a
     valid, unexpired proof for this issuer, schema, verifier and nonce that proves exactly
-    `predicates`. Raises `DecodeError` for malformed disclosed values and `InvalidProof`
-    for anything else; ValueError for `predicates` that do not fit the schema."""
+    `predicates`. Unexpired: `expiry` is disclosed and not past, or `predicates` bound it
+    from below by a day not past (`expiry >= today` hides the date itself). Raises
+    `DecodeError` for malformed disclosed values and `InvalidProof` for anything else;
+    ValueError for `predicates` that do not fit the schema."""
     check_context(verifier_id, nonce)
     wanted = check_predicates(predicates, schema)
+    proven_expiry = _proven_expiry(wanted)
     # 1. Context: the presentation names this schema, issuer, verifier and nonce.
     same = (
         presentation.schema_id == schema.schema_id
@@ -241,9 +257,10 @@ def verify_presentation(
     )
     if not same:
         raise InvalidProof("presentation does not verify")
-    # 2. Disclosed values, typed by the verifier's schema; expiry must be among them.
+    # 2. Disclosed values, typed by the verifier's schema; expiry among them unless a
+    #    predicate proves it.
     values = attributes_from_json(schema, dict(presentation.disclosed), complete=False)
-    if EXPIRY not in values:
+    if (EXPIRY in values) == (proven_expiry is not None):
         raise InvalidProof("presentation does not verify")
     indexes = [schema.index(n) for n in values]
     # 3. Predicates: exactly those asked for, none on a disclosed attribute, every
@@ -287,7 +304,10 @@ def verify_presentation(
     )
     if not ok:
         raise InvalidProof("presentation does not verify")
-    # 5. Expiry: valid through the expiry day (UTC).
-    if cast(datetime.date, values[EXPIRY]) < today_utc(now):
+    # 5. Expiry: valid through the expiry day (UTC), shown or proven.
+    expiry = cast(datetime.date, values.get(EXPIRY, proven_expiry))
+    if expiry < today_utc(now):
+        if proven_expiry is not None:
+            raise InvalidProof(f"presentation: expiry is proven only >= {expiry}, a past day")
         raise InvalidProof("presentation: the credential has expired")
     return values
