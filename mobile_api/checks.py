@@ -5,14 +5,20 @@
 
 1. `request`: exists, is live, has no answer yet; the answer is claimed atomically (one
    answer per request, whatever its outcome). Done by the caller, `mobile_api.verifier`.
-2. `issuer`: the request trusts the answer's issuer; the ledger (trusted checkpoint moved
-   forward first, so a forked ledger is caught here) holds the issuer's registration of
-   the presentation's BBS key, for the request's schema, live now and not revoked.
+2. `issuer`: the request trusts the answer's issuer; the ledger holds the issuer's
+   registration of the presentation's BBS key, for the request's schema, live now and
+   not revoked. One proven read (docs/ledger-api.md): it moves the trusted checkpoint
+   forward over a consistency proof, so a forked ledger is caught here, and carries the
+   key's revocation as of that checkpoint, so a revocation is refused at once. The
+   registration itself, immutable, is parsed and proven once per process (the client's
+   memo of proven entries).
 3. `presentation`: the BBS proof verifies for this verifier's did and the request's
    nonce, discloses every requested attribute, and the credential has not expired.
-4. `consent`: the ledger holds the grant, proven included, under the presentation's
-   pseudonym and this verifier, and `policies.evaluate` allows the request under it now.
-5. `ledger`: the `access.record` is appended (and its receipt verified).
+4. `consent`: the ledger holds the grant, proven included (one proven read), under the
+   presentation's pseudonym and this verifier, and `policies.evaluate` allows the
+   request under it now.
+5. `ledger`: the `access.record` is appended (and its receipt verified: its checkpoint
+   proven consistent with the trusted one, one more read).
 
 Failures of the ledger itself during 2 and 4 are reported as check 5's (`ledger`). Every
 step is blocking (HTTP to the ledger, pairings): callers run this off the event loop.
@@ -137,8 +143,7 @@ def _issuer(
     if issuer not in request.trusted_issuers:
         raise refuse("untrusted-issuer", f"the request does not trust issuer {issuer}")
     try:
-        ledger.checkpoint()  # trust moves forward over a consistency proof, or not at all
-        keys = ledger.issuer(issuer)
+        keys = ledger.issuer(issuer)  # moves trust forward over a consistency proof
     except NotFound:
         keys = []
     except LedgerError as exc:

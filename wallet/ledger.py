@@ -15,6 +15,12 @@ vouches for it (`on_first_contact` is told), afterwards the kept checkpoint pins
 
 The connection is made at first use, so that `revoke` keeps its signed revocation in the
 vault before the ledger is reached: if it cannot be, the next `revoke` sends that one.
+
+Reads are proven reads (docs/ledger-api.md): one round trip each. A verifier's
+registration never changes (the ledger takes one per did, and nothing revokes it), so
+once proven it is kept for the life of this object; an issuer key's registration is read
+each time, because its revocation may follow at any moment (the client proves the
+registration's bytes once: `ledger.client`'s memo).
 """
 
 from __future__ import annotations
@@ -85,6 +91,7 @@ class WalletLedger:
         self._timeout = timeout
         self._transport = transport
         self._client: LedgerClient | None = None
+        self._verifiers: dict[str, VerifierRegister] = {}
 
     def __enter__(self) -> WalletLedger:
         return self
@@ -162,16 +169,23 @@ class WalletLedger:
     # -- registrations -------------------------------------------------------------------
 
     def verifier(self, did: str) -> VerifierRegister:
-        """The verifier's registration, proven in the log; `VerifierNotRegistered` if none."""
-        try:
-            return self.client.verifier(did).document
-        except NotFound:
-            raise VerifierNotRegistered(f"verifier {did} is not registered on the ledger") from None
+        """The verifier's registration, proven in the log (once: module docstring);
+        `VerifierNotRegistered` if none."""
+        found = self._verifiers.get(did)
+        if found is None:
+            try:
+                found = self.client.verifier(did).document
+            except NotFound:
+                raise VerifierNotRegistered(
+                    f"verifier {did} is not registered on the ledger"
+                ) from None
+            self._verifiers[did] = found
+        return found
 
     def registered_name(self, did: str) -> str | None:
         try:
-            return self.client.verifier(did).document.name
-        except NotFound:
+            return self.verifier(did).name
+        except VerifierNotRegistered:
             return None
 
     def issuer_key(

@@ -329,11 +329,7 @@ def test_issuer_claimed_for_another_issuers_key_is_refused(
     refused(answer, 403, "issuer", "unknown-issuer-key")
 
 
-def test_revoked_issuer_key_is_refused(
-    ledger: Ledger, issuer: Party, verifier: Party, wallet: Wallet, credential: str
-) -> None:
-    _, request = ask(verifier)
-    consent = grant(wallet, request, ledger)
+def revoke_key(ledger: Ledger, issuer: Party) -> None:
     at = now()
     ledger.append(
         sign_issuer_revoke_key(
@@ -344,7 +340,30 @@ def test_revoked_issuer_key_is_refused(
             created_at=at,
         )
     )
+
+
+def test_revoked_issuer_key_is_refused(
+    ledger: Ledger, issuer: Party, verifier: Party, wallet: Wallet, credential: str
+) -> None:
+    _, request = ask(verifier)
+    consent = grant(wallet, request, ledger)
+    revoke_key(ledger, issuer)
     answer = present(wallet, credential, request, issuer=issuer.did, grant_id=consent.id)
+    refused(answer, 403, "issuer", "issuer-key-revoked")
+
+
+def test_a_key_revoked_after_an_accepted_answer_is_refused_at_once(
+    ledger: Ledger, issuer: Party, verifier: Party, wallet: Wallet, credential: str
+) -> None:
+    """The verifier proved (and keeps) the key's registration on the first answer; the
+    revocation logged after it refuses the very next one."""
+    _, request = ask(verifier)
+    consent = grant(wallet, request, ledger)
+    first = present(wallet, credential, request, issuer=issuer.did, grant_id=consent.id)
+    assert first.status_code == 200, first.text
+    revoke_key(ledger, issuer)
+    _, again = ask(verifier)
+    answer = present(wallet, credential, again, issuer=issuer.did, grant_id=consent.id)
     refused(answer, 403, "issuer", "issuer-key-revoked")
 
 

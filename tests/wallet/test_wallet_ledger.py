@@ -39,7 +39,7 @@ from policies import (
     utc_seconds,
 )
 from tests.ledger.http_helpers import free_port
-from tests.ledger.test_client_fixtures import BASE, Ledger, running, settings_for
+from tests.ledger.test_client_fixtures import BASE, Ledger, recorder, running, settings_for
 from wallet import (
     ConsentStatus,
     IssuerNotRegistered,
@@ -270,6 +270,20 @@ def test_verifier_registration(wallet: Wallet, parties: Parties) -> None:
         assert ledger.registered_name(stranger.did) is None
         with pytest.raises(VerifierNotRegistered, match="is not registered on the ledger"):
             ledger.verifier(stranger.did)
+        # A registration, once proven, is kept: it never changes.
+        calls: list[str] = []
+        parties.ledger.transport.edit = recorder(calls)
+        assert ledger.verifier(parties.verifier.did).name == "Bicing"
+        assert ledger.registered_name(parties.verifier.did) == "Bicing"
+        assert calls == []
+        # An unknown did is asked about again: it may have registered since.
+        parties.append(sign_verifier_register(
+            stranger, name="Biblioteques", purposes=[Purpose.SERVICE_PROVISION],
+            contact="x", created_at=now(),
+        ))  # fmt: skip
+        calls.clear()
+        assert ledger.registered_name(stranger.did) == "Biblioteques"
+        assert calls == [f"GET /v1/verifiers/{stranger.did}"]
 
 
 def test_issuer_key_registration(wallet: Wallet, parties: Parties) -> None:
@@ -288,12 +302,16 @@ def test_issuer_key_registration(wallet: Wallet, parties: Parties) -> None:
         for issuer, public_key, schema, at, words in cases:
             with pytest.raises(IssuerNotRegistered, match=words):
                 ledger.issuer_key(issuer, public_key, schema, now=at)
-    parties.append(
-        sign_issuer_revoke_key(
-            parties.issuer_org, public_key=key, reason=RevocationReason.KEY_COMPROMISE,
-            effective_at=now(), created_at=now(),
-        )
-    )  # fmt: skip
+        parties.append(
+            sign_issuer_revoke_key(
+                parties.issuer_org, public_key=key, reason=RevocationReason.KEY_COMPROMISE,
+                effective_at=now(), created_at=now(),
+            )
+        )  # fmt: skip
+        # The registration was proven above; its revocation is seen on the next look.
+        later = now() + datetime.timedelta(seconds=1)
+        with pytest.raises(IssuerNotRegistered, match="revoked"):
+            ledger.issuer_key(did, key, SCHEMA.schema_id, now=later)
     with parties.on_ledger(wallet) as ledger, pytest.raises(IssuerNotRegistered, match="revoked"):
         ledger.issuer_key(did, key, SCHEMA.schema_id, now=now() + datetime.timedelta(seconds=1))
 
