@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import sqlalchemy as sa
@@ -122,13 +122,7 @@ class DatabaseSource:
             start = int(rows[-1][0]) + 1
 
     def checkpoints(self, after: int, upto: int) -> list[SourceCheckpoint]:
-        c = CHECKPOINT_TABLE.c
-        query = (
-            sa.select(c.size, c.note, c.root_hash)
-            .where(c.size > after, c.size <= upto)
-            .order_by(c.size)
-        )
-        rows = self._conn.execute(query).all()
+        rows = self._conn.execute(_CHECKPOINTS, {"after": after, "upto": upto}).all()
         return [SourceCheckpoint(int(s), str(note), bytes(root)) for s, note, root in rows]
 
     def entry(self, index: int) -> SourceEntry | None:
@@ -140,6 +134,17 @@ class DatabaseSource:
     def close(self) -> None:
         self._conn.close()
         self._engine.dispose()
+
+
+def _checkpoints_query() -> sa.Select[Any]:
+    c = CHECKPOINT_TABLE.c
+    after, upto = sa.bindparam("after", type_=sa.Integer), sa.bindparam("upto", type_=sa.Integer)
+    query = sa.select(c.size, c.note, c.root_hash).where(c.size > after, c.size <= upto)
+    return query.order_by(c.size)
+
+
+_CHECKPOINTS = _checkpoints_query()
+"""Built once: a query object built per call is compiled again each time (~0.1 ms)."""
 
 
 class HttpSource:
