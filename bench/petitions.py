@@ -62,7 +62,7 @@ from ledger import state
 from ledger.audit import replay
 from ledger.db import make_engine
 from ledger.note import SignerKey
-from ledger.petitions import NONCE_BYTES, PetitionTerms, eligible_predicates
+from ledger.petitions import NONCE_BYTES, PetitionTerms, signature_statements
 from ledger.rules import Rules
 from ledger.sequencer import Sequencer
 from ledger.storage import LedgerStore
@@ -109,7 +109,8 @@ def signatures(bbs: IssuerKey, issuer: str, petition: PetitionOpen, n: int) -> l
         credential = finish_issuance(held, issue(bbs, SCHEMA, VALUES, request, now=T0))
         shown = present(
             credential, secret, disclose=[], verifier_id=petition.id,
-            nonce=os.urandom(NONCE_BYTES), predicates=eligible_predicates(petition.eligibility),
+            nonce=os.urandom(NONCE_BYTES),
+            predicates=signature_statements(petition.eligibility, T0),
         )  # fmt: skip
         found.append(build_petition_sign(petition, issuer=issuer, presentation=shown,
                                          created_at=T0))  # fmt: skip
@@ -146,7 +147,7 @@ def run_case(name: str, predicates: list[Predicate], n: int, workdir: Path) -> d
         shown = sign.presentation
         verify_presentation(shown, shown.issuer, SCHEMA, verifier_id=petition.id,
                             nonce=shown.nonce, now=T0,
-                            predicates=eligible_predicates(terms.eligibility))  # fmt: skip
+                            predicates=signature_statements(terms.eligibility, T0))  # fmt: skip
 
     url = f"sqlite:///{workdir / f'{len(predicates)}.db'}"
     engine = make_engine(url)

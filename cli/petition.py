@@ -163,7 +163,10 @@ def _plan_fields(plan: PetitionPlan) -> list[tuple[str, Any]]:
         ("organiser", petition.organiser),
         ("closes", petition.closes_at),
         ("credential", f"{plan.credential.schema.name} {render.short_id(plan.credential.id)}"),
-        ("you show", ", ".join(f"{k} = {render.text(v)}" for k, v in plan.shown.items())),
+        (
+            "you show",
+            ", ".join(f"{k} = {render.text(v)}" for k, v in plan.shown.items()) or "nothing",
+        ),
         ("you prove", ", ".join(p.describe() for p in plan.proven) or "—"),
     ]
 

@@ -12,8 +12,9 @@ A `petition.sign` is refused unless, in this order:
    issuer for the petition's schema, valid at `created_at` and never revoked
    (`ineligible`);
 3. the presentation is for the petition's schema, with a 32-byte nonce, discloses exactly
-   the eligible attributes and `expiry`, proves exactly the eligible predicates, shows a
-   credential not expired at `created_at`, and verifies (`bad_signature`);
+   the eligible attributes, proves exactly the eligible predicates and `expiry >=` the UTC
+   day of `created_at` (`Eligibility.signature_predicates`: a credential not expired then,
+   without its expiry date), and verifies (`bad_signature`);
 4. no earlier signature of the petition has its pseudonym (`already_signed`).
 
 Step 3 costs 5-12 ms of pairings and depends on nothing but the two documents (both
@@ -40,7 +41,6 @@ from attestations.errors import AttestationError
 from attestations.predicates import Predicate as ZkPredicate
 from attestations.predicates import predicate_from_json
 from attestations.predicates.statements import check_predicates
-from attestations.schemas import EXPIRY
 from ledger import rules
 from ledger.state import petitions as sql
 from ledger.state.batch import StateBatch
@@ -54,12 +54,12 @@ __all__ = [
     "check_presentation",
     "check_window_and_issuer",
     "covers",
-    "eligible_predicates",
     "opened_terms",
     "petition_named",
     "precheck",
     "record_petition",
     "record_registration",
+    "signature_statements",
 ]
 
 V = TypeVar("V")
@@ -76,10 +76,12 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def eligible_predicates(eligibility: Eligibility) -> tuple[ZkPredicate, ...]:
-    """The eligibility's predicates as `attestations.predicates` statements, sorted as a
-    presentation lists them (the document checked that they fit its schema)."""
-    converted = [predicate_from_json(p.to_json_dict()) for p in eligibility.predicates]
+def signature_statements(eligibility: Eligibility, created_at: datetime) -> tuple[ZkPredicate, ...]:
+    """What a signature made at `created_at` proves (`Eligibility.signature_predicates`),
+    as `attestations.predicates` statements sorted as a presentation lists them (the
+    document checked that they fit its schema)."""
+    wanted = eligibility.signature_predicates(created_at)
+    converted = [predicate_from_json(p.to_json_dict()) for p in wanted]
     return check_predicates(converted, eligibility.credential_schema)
 
 
@@ -135,16 +137,16 @@ def check_presentation(sign: PetitionSign, terms: PetitionTerms) -> None:
         raise refuse("the presentation is of another schema than the petition's")
     if len(shown.nonce) != NONCE_BYTES:
         raise refuse(f"the presentation's nonce is {len(shown.nonce)} bytes, want {NONCE_BYTES}")
-    wanted = {*eligibility.attributes, EXPIRY}
+    wanted = set(eligibility.attributes)
     if set(shown.disclosed) != wanted:
         raise refuse(
             f"the presentation discloses {', '.join(sorted(shown.disclosed)) or 'nothing'};"
-            f" the petition asks for exactly {', '.join(sorted(wanted))}"
+            f" the petition asks for exactly {', '.join(sorted(wanted)) or 'nothing'}"
         )
     try:
         verify_presentation(
             shown, shown.issuer, schema, verifier_id=terms.id, nonce=shown.nonce,
-            now=sign.created_at, predicates=eligible_predicates(eligibility),
+            now=sign.created_at, predicates=signature_statements(eligibility, sign.created_at),
         )  # fmt: skip
     except AttestationError as exc:
         raise refuse(str(exc)) from None

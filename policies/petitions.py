@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -28,7 +28,7 @@ from attestations.credentials import Presentation
 from attestations.errors import AttestationError
 from attestations.predicates import predicate_from_json
 from attestations.predicates.statements import check_predicates
-from attestations.schemas import Schema
+from attestations.schemas import EXPIRY, Schema
 from policies.canonical import canonical_bytes
 from policies.document import Document, Model
 from policies.entries import MAX_ATTRIBUTES, MAX_PREDICATES, SchemaDocument
@@ -43,7 +43,7 @@ from policies.fields import (
     sorted_unique,
 )
 from policies.identity import OrgKey
-from policies.predicates import Predicate, predicate_key, predicates_json
+from policies.predicates import AtLeast, Predicate, predicate_key, predicates_json
 from policies.sessions import PresentationDocument
 from policies.times import format_time
 
@@ -63,7 +63,9 @@ _MAX_ISSUERS = 32
 
 class Eligibility(Model):
     """Who may sign: holders of a `credential_schema` credential from one of `issuers`,
-    showing exactly `attributes` and proving every one of `predicates`."""
+    showing exactly `attributes` and proving every one of `predicates`, and that the
+    credential has not expired (`signature_predicates`: `expiry` is never shown, so that
+    no expiry date tells one signer's signatures on two petitions apart)."""
 
     issuers: tuple[Did, ...] = Field(min_length=1, max_length=_MAX_ISSUERS)
     credential_schema: SchemaDocument = Field(alias="schema")
@@ -81,6 +83,11 @@ class Eligibility(Model):
             raise ValueError(f"not attributes of the schema: {', '.join(unknown)}")
         if both := sorted(set(self.attributes) & {p.attribute for p in self.predicates}):
             raise ValueError(f"both disclosed and proven by predicate: {', '.join(both)}")
+        if EXPIRY in named:
+            raise ValueError(
+                f"{EXPIRY}: every signature proves {EXPIRY} >= the day it is signed; "
+                "a petition does not name it"
+            )
         try:  # of the attribute's type: a signer must be able to prove it
             check_predicates(
                 [predicate_from_json(p.to_json_dict()) for p in self.predicates],
@@ -89,6 +96,13 @@ class Eligibility(Model):
         except (AttestationError, ValueError) as exc:
             raise ValueError(f"predicates: {exc}") from None
         return self
+
+    def signature_predicates(self, created_at: datetime) -> tuple[Predicate, ...]:
+        """What a signature made at `created_at` proves: `predicates`, and `expiry` at least
+        the UTC day of signing (one bound per day, alike for every signer that day)."""
+        day = created_at.astimezone(UTC).date()
+        valid = AtLeast(attribute=EXPIRY, op=">=", value=day)
+        return tuple(sorted((*self.predicates, valid), key=predicate_key))
 
 
 class PetitionOpen(Document):

@@ -13,11 +13,11 @@
    the one named);
 4. its values satisfy every predicate of the petition, checked here so that the citizen
    hears which one does not hold (a false predicate cannot be proven anyway);
-5. the citizen approves what will be shown (the eligible attributes and `expiry`) and
-   proven;
-6. the presentation is made for `verifier_id` = the petition's id, with the petition's
-   predicates and 32 fresh random bytes as nonce, appended as a `petition.sign`, and kept
-   with the receipt's checkpoint.
+5. the citizen approves what will be shown (the eligible attributes, never `expiry`) and
+   proven (the petition's predicates and `expiry >=` today, UTC);
+6. the presentation is made for `verifier_id` = the petition's id, with those predicates
+   and 32 fresh random bytes as nonce, appended as a `petition.sign`, and kept with the
+   receipt's checkpoint.
 
 The ledger makes the same checks again (and refuses a second signature of this holder
 secret, from any wallet holding it, as `already_signed`).
@@ -31,9 +31,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from attestations.credentials import present
-from attestations.schemas import EXPIRY, Value
+from attestations.schemas import Value
 from ledger.client import PetitionView
-from ledger.petitions import NONCE_BYTES, eligible_predicates
+from ledger.petitions import NONCE_BYTES, signature_statements
 from ledger.rules import Reason, Rejected
 from policies import PetitionOpen, PetitionSign, Predicate, build_petition_sign, format_time
 from wallet.contents import now_seconds
@@ -127,9 +127,9 @@ def prepare_signature(
         raise PetitionClosed(f"petition {petition_id} takes signatures from {window}")
     # 3. A credential of an eligible issuer; 4. whose values satisfy the predicates.
     chosen, issuer = _choose(wallet, ledger, petition, credential, at)
-    names = [*petition.eligibility.attributes, EXPIRY]
-    shown = {name: chosen.attributes[name] for name in names}
-    return PetitionPlan(view, chosen, issuer, shown, petition.eligibility.predicates)
+    shown = {name: chosen.attributes[name] for name in petition.eligibility.attributes}
+    proven = petition.eligibility.signature_predicates(at)
+    return PetitionPlan(view, chosen, issuer, shown, proven)
 
 
 def sign_petition(
@@ -151,7 +151,7 @@ def sign_petition(
     shown = present(
         plan.credential.credential, wallet.holder_secret,
         disclose=petition.eligibility.attributes, verifier_id=petition_id,
-        nonce=os.urandom(NONCE_BYTES), predicates=eligible_predicates(petition.eligibility),
+        nonce=os.urandom(NONCE_BYTES), predicates=signature_statements(petition.eligibility, at),
     )  # fmt: skip
     entry = build_petition_sign(petition, issuer=plan.issuer, presentation=shown, created_at=at)
     try:

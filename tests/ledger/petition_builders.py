@@ -25,7 +25,7 @@ from attestations.credentials import (
 )
 from attestations.predicates import Predicate as ZkPredicate
 from attestations.schemas import Schema, Value
-from ledger.petitions import eligible_predicates
+from ledger.petitions import signature_statements
 from policies import (
     AtMost,
     Ciphersuite,
@@ -150,7 +150,7 @@ class PetitionWorld:
             citizen.credential, citizen.secret,
             disclose=eligibility.attributes if disclose is None else disclose,
             verifier_id=petition.id, nonce=os.urandom(32) if nonce is None else nonce,
-            predicates=eligible_predicates(eligibility) if predicates is None else predicates,
+            predicates=signature_statements(eligibility, at) if predicates is None else predicates,
         )  # fmt: skip
         return build_petition_sign(
             petition, issuer=issuer or self.issuer.did, presentation=shown, created_at=at

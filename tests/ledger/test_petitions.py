@@ -18,6 +18,7 @@ from attestations.predicates import Member, Range, predicate_from_json
 from ledger import state
 from ledger.db import make_engine
 from ledger.note import SignerKey
+from ledger.petitions import signature_statements
 from ledger.rules import Reason, Rejected, Rules
 from ledger.sequencer import Sequencer
 from ledger.state import petitions as petition_state
@@ -119,7 +120,7 @@ def test_a_petition_may_ask_to_disclose_attributes(ledger: Ledger, world: Petiti
     petition = world.petition(attributes=["postal_code"], predicates=[AGED_16])
     ledger.append(petition)
     sign = world.sign(petition, world.citizen(), T0 + HOUR)
-    assert set(sign.presentation.disclosed) == {"expiry", "postal_code"}
+    assert set(sign.presentation.disclosed) == {"postal_code"}  # never expiry
     ledger.append(sign)
 
 
@@ -256,7 +257,7 @@ def test_sign_with_a_credential_of_another_schema(ledger: Ledger, world: Petitio
 
 def test_sign_disclosing_more_than_the_petition_asks(ledger: Ledger, world: PetitionWorld) -> None:
     sign = world.sign(world.petition(), world.citizen(), T0 + HOUR, disclose=("postal_code",))
-    assert "asks for exactly expiry" in ledger.refuses(sign, Reason.BAD_SIGNATURE)
+    assert "asks for exactly nothing" in ledger.refuses(sign, Reason.BAD_SIGNATURE)
 
 
 def test_sign_proving_less_than_the_petition_asks(ledger: Ledger, world: PetitionWorld) -> None:
@@ -282,9 +283,19 @@ def test_sign_of_a_citizen_too_young_cannot_be_forged(ledger: Ledger, world: Pet
 
 
 def test_sign_with_an_expired_credential(ledger: Ledger, world: PetitionWorld) -> None:
-    expired = world.citizen(expiry=T0.date())
-    sign = world.sign(world.petition(), expired, T0 + timedelta(days=1))
-    assert "expired" in ledger.refuses(sign, Reason.BAD_SIGNATURE)
+    """An expired credential cannot prove `expiry >=` the day of signing; proving an earlier
+    day, or showing the expiry date instead, is refused."""
+    petition, expired = world.petition(), world.citizen(expiry=T0.date())
+    at = T0 + timedelta(days=1)
+    with pytest.raises(ValueError, match="outside"):
+        world.sign(petition, expired, at)
+    stale = signature_statements(petition.eligibility, T0)  # the day before signing
+    sign = world.sign(petition, expired, at, predicates=stale)
+    assert "does not verify" in ledger.refuses(sign, Reason.BAD_SIGNATURE)
+    asked = [predicate_from_json(p.to_json_dict()) for p in petition.eligibility.predicates]
+    shown = world.sign(petition, world.citizen(), T0 + HOUR, disclose=("expiry",),
+                       predicates=tuple(asked))  # fmt: skip
+    assert "asks for exactly nothing" in ledger.refuses(shown, Reason.BAD_SIGNATURE)
 
 
 def test_sign_with_a_short_nonce(ledger: Ledger, world: PetitionWorld) -> None:
@@ -419,10 +430,27 @@ def test_one_citizens_signatures_on_two_petitions_share_no_bytes(
     assert a.pseudonym != b.pseudonym
     windows = {blob[i : i + 8] for blob in _binary(a) for i in range(len(blob) - 7)}
     assert not any(blob[i : i + 8] in windows for blob in _binary(b) for i in range(len(blob) - 7))
-    # What is alike is alike for everyone: the issuer, the schema, the disclosed expiry.
+    # What is alike is alike for everyone: the issuer, the schema, nothing disclosed.
     same = ("issuer", "schema", "disclosed")
     pa, pb = (json.loads(s.to_json())["presentation"] for s in (a, b))
     assert [pa[k] for k in same] == [pb[k] for k in same]
+    assert pa["disclosed"] == {}
+
+
+def test_signers_with_other_expiry_dates_sign_alike(ledger: Ledger, world: PetitionWorld) -> None:
+    """Expiry is proven (>= the day of signing), never shown: two citizens whose credentials
+    expire on different days leave signatures with the same visible fields."""
+    petition = world.petition()
+    early, late = world.citizen(expiry=date(2027, 1, 31)), world.citizen(expiry=date(2031, 6, 30))
+    signs = [world.sign(petition, c, T0 + HOUR) for c in (early, late)]
+    for sign in signs:
+        ledger.append(sign)
+    shown = [json.loads(s.to_json())["presentation"] for s in signs]
+    assert [p["disclosed"] for p in shown] == [{}, {}]
+    statements = [[(q["attribute"], q["op"], q["value"]) for q in p["predicates"]] for p in shown]
+    assert statements[0] == statements[1]
+    assert ("expiry", ">=", (T0 + HOUR).date().isoformat()) in statements[0]
+    assert not any(b"2027-01-31" in s.to_json() or b"2031-06-30" in s.to_json() for s in signs)
 
 
 def test_sign_of_a_citizen_of_another_district_cannot_be_forged(

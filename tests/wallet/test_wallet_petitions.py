@@ -16,7 +16,7 @@ from wallet_helpers import KDF, PASSPHRASE
 from attestations.credentials import IssuerKey, issue
 from attestations.schemas import Schema, Value
 from ledger.errors import NotFound
-from policies import PetitionOpen, utc_seconds
+from policies import PetitionOpen, Predicate, utc_seconds
 from tests.ledger.petition_builders import ADULT_VALUES, LIBRARY, RESIDENT, PetitionWorld
 from tests.ledger.test_client_fixtures import BASE, Ledger, running, settings_for
 from wallet import (
@@ -80,14 +80,25 @@ def receive(
     return wallet.credentials.receive(state, issue(bbs, schema, wanted, request))
 
 
+def _proves_the_petition_and_expiry(
+    proven: tuple[Predicate, ...], asked: tuple[Predicate, ...]
+) -> None:
+    """The petition's predicates, and `expiry >=` the day of signing (UTC: today, or
+    yesterday if the test ran across midnight)."""
+    assert tuple(p for p in proven if p.attribute != "expiry") == asked
+    [valid] = [p for p in proven if p.attribute == "expiry"]
+    today = datetime.datetime.now(datetime.UTC).date()
+    assert valid.op == ">=" and valid.value in (today, today - datetime.timedelta(days=1))
+
+
 def test_a_citizen_signs_once(town: Town, wallet: Wallet) -> None:
     stored = receive(wallet, town.world.bbs)
     with town.on_ledger(wallet) as ledger:
         plan = prepare_signature(wallet, ledger, town.petition.id)
         assert plan.document == town.petition
         assert (plan.credential.id, plan.issuer) == (stored.id, town.world.issuer.did)
-        assert dict(plan.shown) == {"expiry": ADULT_VALUES["expiry"]}
-        assert plan.proven == town.petition.eligibility.predicates
+        assert dict(plan.shown) == {}  # not even expiry: it is proven, never shown
+        _proves_the_petition_and_expiry(plan.proven, town.petition.eligibility.predicates)
         asked: list[object] = []
         signed = sign_petition(wallet, ledger, town.petition.id,
                                approve=lambda p: asked.append(p) or True)  # fmt: skip
@@ -99,8 +110,8 @@ def test_a_citizen_signs_once(town: Town, wallet: Wallet) -> None:
     assert (logged.index, logged.document) == (signed.index, signed.entry)
     [record] = wallet.presentations.all(verifier=town.petition.id)
     assert record == signed.record
-    assert record.disclosed == ("expiry",)
-    assert record.predicates == town.petition.eligibility.predicates
+    assert record.disclosed == ()
+    assert record.predicates == plan.proven
     kept = wallet.checkpoints.get(town.ledger.settings.origin)
     assert kept is not None and kept.size >= signed.index + 1
 
@@ -130,9 +141,9 @@ def test_what_a_petition_asks_to_disclose_is_shown(town: Town, wallet: Wallet) -
     receive(wallet, town.world.bbs)
     with town.on_ledger(wallet) as ledger:
         plan = prepare_signature(wallet, ledger, petition.id)
-        assert dict(plan.shown) == {"postal_code": "08012", "expiry": ADULT_VALUES["expiry"]}
+        assert dict(plan.shown) == {"postal_code": "08012"}
         signed = sign_petition(wallet, ledger, petition.id)
-    assert set(signed.entry.presentation.disclosed) == {"expiry", "postal_code"}
+    assert set(signed.entry.presentation.disclosed) == {"postal_code"}
     assert town.tally(petition) == 1
 
 
