@@ -138,7 +138,7 @@ class DatabaseSource:
 
 def _checkpoints_query() -> sa.Select[Any]:
     c = CHECKPOINT_TABLE.c
-    after, upto = sa.bindparam("after", type_=sa.Integer), sa.bindparam("upto", type_=sa.Integer)
+    after, upto = sa.bindparam("after", type_=c.size.type), sa.bindparam("upto", type_=c.size.type)
     query = sa.select(c.size, c.note, c.root_hash).where(c.size > after, c.size <= upto)
     return query.order_by(c.size)
 
