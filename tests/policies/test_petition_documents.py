@@ -21,7 +21,7 @@ from attestations.credentials import (
     present,
 )
 from attestations.schemas import Value
-from policies import DocumentError, MemberOf, SignatureError, verify_signature
+from policies import AtLeast, DocumentError, MemberOf, SignatureError, verify_signature
 from policies.petitions import (
     PetitionOpen,
     PetitionSign,
@@ -93,6 +93,11 @@ def test_open_wire_form() -> None:
         ({"closes_at": T0}, "created_at must be before closes_at"),
         ({"attributes": ["shoe_size"]}, "not attributes of the schema: shoe_size"),
         ({"attributes": ["birthdate"]}, "both disclosed and proven by predicate: birthdate"),
+        ({"attributes": ["expiry"]}, "every signature proves expiry >= the day it is signed"),
+        (
+            {"predicates": [AtLeast(attribute="expiry", op=">=", value=date(2027, 1, 1))]},
+            "a petition does not name it",
+        ),
         ({"issuers": []}, "issuers"),
         ({"title": " padded"}, "white space"),
         ({"text": ""}, "text"),
