@@ -75,7 +75,8 @@ class LedgerClient:
     def close(self) -> None:
         """Close the connections, once the newest trusted checkpoint is saved."""
         try:
-            self.flush()
+            if self._state is not None:
+                self._state.close()
         finally:
             self._http.close()
 

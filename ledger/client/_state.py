@@ -7,7 +7,8 @@ the old file, fsync of the directory; a crash leaves the old note or the new one
 
 Writes are made in the background (`StateFile`): a client that moves trust forward hands
 the note over and goes on; one writer thread saves the newest note handed over, so a burst
-of moves costs one write (~10 ms of fsyncs here, which were on every verifier's answer).
+of moves costs one write (~10 ms of fsyncs here, which were on every verifier's answer),
+and stays a moment for the next one (`LINGER_SECONDS`).
 This is safe because any checkpoint the client trusted is a sound anchor: trust moves
 forward from it only over consistency proofs, so a client restarted from an older note
 still refuses every view that contradicts it. What is given up is only the newest notes
@@ -79,17 +80,25 @@ def _replace(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+LINGER_SECONDS = 0.5
+"""How long the writer waits for the next note before it ends: a busy client keeps one
+thread (starting one per note cost ~1 ms under load), an idle or closed one keeps none."""
+
+
 class StateFile:
     """The state file of one client, written in the background (module docstring).
 
     `save_later` hands a note over and returns; `flush` waits until the newest one is on
-    disk. A write that fails is raised by the next `save_later` or `flush`."""
+    disk; `close` flushes and lets the writer end at once. A write that fails is raised
+    by the next `save_later` or `flush`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._changed = threading.Condition()
         self._pending: str | None = None
-        self._writing = False
+        self._saving = False  # a note is being written
+        self._writer = False  # the writer thread runs
+        self._closed = False
         self._failed: LedgerError | None = None
 
     def load(self, log_key: VerifierKey, *, origin: str) -> SignedCheckpoint | None:
@@ -99,15 +108,23 @@ class StateFile:
         with self._changed:
             self._raise_failure()
             self._pending = note
-            if not self._writing:
-                self._writing = True
+            if self._writer:
+                self._changed.notify_all()
+            else:
+                self._writer = True
                 threading.Thread(target=self._write, name=f"save {self.path}").start()
 
     def flush(self) -> None:
         with self._changed:
-            while self._writing:
+            while self._pending is not None or self._saving:
                 self._changed.wait()
             self._raise_failure()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        self.flush()
 
     def _raise_failure(self) -> None:
         failed, self._failed = self._failed, None
@@ -117,13 +134,19 @@ class StateFile:
     def _write(self) -> None:
         while True:
             with self._changed:
+                if self._pending is None and not self._closed:
+                    self._changed.wait(LINGER_SECONDS)
                 note, self._pending = self._pending, None
                 if note is None:
-                    self._writing = False
-                    self._changed.notify_all()
+                    self._writer = False
                     return
+                self._saving = True
+            failed = None
             try:
                 save_state(self.path, note)
             except LedgerError as exc:
-                with self._changed:
-                    self._failed = exc
+                failed = exc
+            with self._changed:
+                self._saving = False
+                self._failed = failed or self._failed
+                self._changed.notify_all()
