@@ -174,6 +174,42 @@ def test_the_service_answers_while_a_verification_waits(tmp_path: Path, world_on
     assert answers[0].status_code == 200, answers[0].text
 
 
+class Counted:
+    """Notes the method and path of every request to `app`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.calls: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.calls.append(f"{scope['method']} {scope['path']}")
+        await self.app(scope, receive, send)
+
+
+def test_an_answer_costs_the_verifier_four_ledger_round_trips(
+    tmp_path: Path, world_on: object
+) -> None:
+    """Checks 2-5, each answer proven (docs/sessions-api.md): the issuer's keys (which
+    move the trusted checkpoint), the grant, the append and its receipt's consistency."""
+    settings = ledger_settings(tmp_path / "ledger")
+    counted = Counted(create_ledger_app(settings))
+    with serve(counted) as url:
+        world = world_on(url, settings)  # type: ignore[operator]
+        for _ in range(2):  # the first answer proves the registration, the next reuses it
+            request, grant_id = world.request_and_grant()
+            counted.calls.clear()
+            answer = present(world.wallet, world.credential, request, issuer=world.issuer.did,
+                             grant_id=grant_id)  # fmt: skip
+            assert answer.status_code == 200, answer.text
+            assert counted.calls == [
+                f"GET /v1/issuers/{world.issuer.did}",
+                f"GET /v1/consent/grants/{grant_id}",
+                "POST /v1/entries",
+                "GET /v1/proofs/consistency",
+            ]
+
+
 def test_registration_is_appended_once(tmp_path: Path, ledger: Ledger) -> None:
     with running("issuer", tmp_path / "issuer", ledger.url) as issuer:
         pass
