@@ -14,9 +14,12 @@ again), else started from a fork server (fork() copies locks other threads may h
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -166,3 +169,21 @@ def executor(workers: int) -> Executor:
     # effect if this process's fork server is already running).
     context.set_forkserver_preload([__name__])
     return ProcessPoolExecutor(workers, mp_context=context)
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Leave the objects that exist now out of garbage collection until the block ends
+    (`gc.freeze`), as the `gc` docs advise before a fork: a full collection reads and
+    writes every object's header, and once workers are forked each page it writes is
+    copied first (one such collection took 76 ms of a 3,002-entry audit in a
+    benchmark's process); the workers' collections skip them too. Nothing is done if
+    the program froze objects of its own (unfreezing would undo it)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import httpx
 
-from ledger.audit.checks import BatchCheck, check_batch, executor
+from ledger.audit.checks import BatchCheck, check_batch, executor, frozen_heap
 from ledger.audit.consent import ReplayState
 from ledger.audit.report import AuditReport, Kind, rule_violation
 from ledger.audit.sources import AuditInputError, Source, SourceCheckpoint, SourceEntry, open_source
@@ -221,6 +221,7 @@ def replay(
         state = stack.enter_context(ReplayState())
         if workers is None:
             workers = 0 if source.expected_size < 4 * BATCH else os.cpu_count() or 1
+        stack.enter_context(frozen_heap())  # left after the pool is shut down
         pool = stack.enter_context(executor(workers))
         findings = Findings(max_violations)
         tree = TreeAudit(findings, log_key=key, origin=origin, saved=saved,
