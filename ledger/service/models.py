@@ -40,6 +40,11 @@ class Appended(BaseModel):
     checkpoint: str = Field(description="the signed C2SP checkpoint note")
     inclusion_proof: Hashes = Field(description="RFC 9162 path to the checkpoint's root")
     duplicate: bool = Field(description="the entry was already logged at `index`")
+    consistency_proof: Hashes | None = Field(
+        default=None,
+        description="RFC 9162 consistency proof from the request's `trusted_size` to "
+        "`tree_size`; only when the request gave a `trusted_size` no larger than `tree_size`",
+    )
 
 
 INCLUSION = Field(

@@ -146,6 +146,18 @@ def logged_before(store: LedgerStore, *, entry: bytes) -> models.Appended | None
     )  # fmt: skip
 
 
+def consistency_from(store: LedgerStore, trusted_size: int, answer: models.Appended) -> None:
+    """Add to an append's `answer` the consistency proof from the client's `trusted_size`,
+    when that tree is no larger than the answer's (its nodes are final: read any time)."""
+    if trusted_size > answer.tree_size:
+        return
+    proof: list[bytes] = []
+    if 0 < trusted_size < answer.tree_size:
+        with store.read() as conn:
+            proof = consistency_proof(conn, size1=trusted_size, size2=answer.tree_size)
+    answer.consistency_proof = _hashes(proof)
+
+
 def inclusion(
     store: LedgerStore, *, index: int | None, leaf_hash: str | None, tree_size_: int | None
 ) -> models.InclusionProof:

@@ -14,9 +14,11 @@ from fastapi.responses import PlainTextResponse
 from attestations.encoding import b64url_encode
 from ledger.errors import SequencerClosed
 from ledger.rules import Reason, Rejected
+from ledger.sequencer import Sequencer
 from ledger.service import models, reads
 from ledger.service.deps import EntryBody, SequencerDep, SettingsDep, SignerDep, StoreDep
 from ledger.service.problems import responses
+from ledger.storage import LedgerStore
 
 router = APIRouter()
 
@@ -34,6 +36,15 @@ TrustedSize = Annotated[
         description="the size of the checkpoint the client trusts (0: none): the answer then "
         "carries `proof` (the checkpoint it was read at and a consistency proof from this "
         "size) and each entry its `inclusion_proof`; 400 out_of_range beyond the log's size",
+    ),
+]
+AppendTrustedSize = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_INDEX,
+        description="the size of the checkpoint the client trusts: the answer then carries "
+        "`consistency_proof` from it (when it is no larger than `tree_size`)",
     ),
 ]
 # Proven reads leave their proof fields out unless asked (`TrustedSize`).
@@ -57,13 +68,24 @@ _NOTE = {
     response_model=models.Appended,
     responses=responses(400, 413, 415, 422, 503),
     openapi_extra=_ENTRY_BODY,
+    **_PROVEN,
 )
 async def append_entry(
-    body: EntryBody, sequencer: SequencerDep, store: StoreDep
+    body: EntryBody,
+    sequencer: SequencerDep,
+    store: StoreDep,
+    trusted_size: AppendTrustedSize = None,
 ) -> models.Appended:
     """Validate and append an entry; answer after its batch is committed. The same entry
     again gets its first index back with `duplicate: true`, even once its `created_at`
     is beyond the clock-skew bound."""
+    answer = await _append(body, sequencer, store)
+    if trusted_size is not None:
+        await run_in_threadpool(reads.consistency_from, store, trusted_size, answer)
+    return answer
+
+
+async def _append(body: bytes, sequencer: Sequencer, store: LedgerStore) -> models.Appended:
     try:
         if sequencer.defers_validation:  # checked in worker processes: submit is cheap
             future = sequencer.submit(body)

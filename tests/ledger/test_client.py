@@ -170,7 +170,18 @@ def test_the_trusted_checkpoint_survives_restarts(ledger: Ledger, tmp_path: Path
         fourth.checkpoint()
 
 
-def test_a_bad_consistency_proof_is_a_fork(ledger: Ledger, tmp_path: Path) -> None:
+def _flip_consistency(body: dict[str, Any]) -> None:
+    body.update(consistency_proof=[flip(h) for h in body["consistency_proof"]])
+
+
+def _no_consistency(body: dict[str, Any]) -> None:
+    del body["consistency_proof"]  # as a ledger from before it came with the answer
+
+
+@pytest.mark.parametrize("carried", [True, False], ids=["with-the-answer", "fetched"])
+def test_a_bad_consistency_proof_is_a_fork(ledger: Ledger, tmp_path: Path, carried: bool) -> None:
+    """The append's answer carries the consistency proof from the trusted checkpoint; an
+    older ledger's answer does not, and the client fetches it: bad either way, a fork."""
     state = tmp_path / "trusted"
     entries = _life(World())
     with ledger.client(state) as client:
@@ -178,8 +189,13 @@ def test_a_bad_consistency_proof_is_a_fork(ledger: Ledger, tmp_path: Path) -> No
         client.append(entries[1])
         client.flush()
         trusted = state.read_text()
-        ledger.transport.edit = json_edit("/v1/proofs/consistency", lambda b: b.update(
-            proof=[flip(h) for h in b["proof"]]))  # fmt: skip
+        if carried:
+            ledger.transport.edit = json_edit("/v1/entries", _flip_consistency)
+        else:
+            strip = json_edit("/v1/entries", _no_consistency)
+            flip_fetched = json_edit("/v1/proofs/consistency", lambda b: b.update(
+                proof=[flip(h) for h in b["proof"]]))  # fmt: skip
+            ledger.transport.edit = lambda req, resp: strip(req, resp) or flip_fetched(req, resp)
         with pytest.raises(LedgerForked, match=r"two views: size 3 .* earlier size 2"):
             client.append(entries[2])
         assert state.read_text() == trusted  # the saved state did not move

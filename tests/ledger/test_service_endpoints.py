@@ -209,6 +209,37 @@ async def test_proven_reads_carry_their_checkpoint_and_proofs(service: Service) 
         assert beyond.json()["reason"] == "out_of_range"
 
 
+async def test_an_append_carries_the_consistency_proof_from_the_trusted_size(
+    service: Service,
+) -> None:
+    """`trusted_size` on an append: the answer proves its checkpoint consistent with that
+    tree (empty from 0 or from its own size); a larger trusted tree gets no proof (the
+    client then asks for one the other way); without it the answer is unchanged."""
+    world, t = World(), now()
+    http, key, origin = service.http, service.key, service.settings.origin
+    await service.append(world.issuer_register(t))
+    await service.append(world.verifier_register(t))
+    two = open_checkpoint((await http.get("/v1/checkpoint")).text, key, origin=origin).checkpoint
+    grants = [world.grant(t) for _ in range(4)]
+    for trusted, grant in zip((2, 0, 5, 9), grants, strict=True):
+        answer = await http.post("/v1/entries", content=grant.to_json(), headers=JSON,
+                                 params={"trusted_size": trusted})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        head = open_checkpoint(body["checkpoint"], key, origin=origin).checkpoint
+        if trusted > head.size:
+            assert "consistency_proof" not in body
+            continue
+        proof = [b64url_decode(h) for h in body.pop("consistency_proof")]
+        if trusted == 2:
+            check_consistency(2, head.size, proof, two.root_hash, head.root_hash)
+        else:
+            assert proof == [] and trusted in (0, head.size)
+        check_appended(body, grant.to_json(), key, origin)
+    plain = await service.append(world.access(grants[0], t))
+    assert "consistency_proof" not in plain
+
+
 async def test_openapi_documents_every_endpoint_and_its_problems(service: Service) -> None:
     schema = (await service.http.get("/openapi.json")).json()
     assert set(schema["paths"]) == {
