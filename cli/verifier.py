@@ -152,6 +152,14 @@ def request(
     ttl: Annotated[
         int | None, typer.Option("--ttl", min=1, help="seconds the request stays open [300]")
     ] = None,
+    prove_expiry: Annotated[
+        bool,
+        typer.Option(
+            "--prove-expiry",
+            help="the credential is proven valid through the request's last day instead of "
+            "showing its expiry date (a date could link the citizen across services)",
+        ),
+    ] = False,
     url: ServiceUrl = None,
     api_key: ApiKey = None,
     home: Home = None,
@@ -160,7 +168,7 @@ def request(
     """Create a signed presentation request; print its URL and QR code.
 
     It asks for attributes to disclose (--attr), conditions proven without disclosing
-    the value (--predicate, --min-age), or both.
+    the value (--predicate, --min-age), or both; --prove-expiry hides the expiry date too.
     """
     try:
         Purpose(purpose)
@@ -174,7 +182,7 @@ def request(
     with admin(Role.VERIFIER, home, url, api_key) as client:
         created = client.create_request(
             schema, attributes or [], purpose=purpose, predicates=proven,
-            trusted_issuers=trusted, ttl_seconds=ttl,
+            trusted_issuers=trusted, ttl_seconds=ttl, prove_expiry=prove_expiry,
         )  # fmt: skip
     show_link(created, "request", as_json)
 

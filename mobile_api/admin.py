@@ -94,10 +94,12 @@ class AdminClient:
         predicates: Sequence[Predicate] = (),
         trusted_issuers: list[str] | None = None,
         ttl_seconds: int | None = None,
+        prove_expiry: bool = False,
     ) -> models.RequestCreated:
         body = {"schema": schema, "attributes": attributes, "purpose": purpose,
                 "predicates": [p.to_json_dict() for p in predicates],
-                "trusted_issuers": trusted_issuers, "ttl_seconds": ttl_seconds}  # fmt: skip
+                "trusted_issuers": trusted_issuers, "ttl_seconds": ttl_seconds,
+                "prove_expiry": prove_expiry}  # fmt: skip
         return self._call("POST", "/v1/verifier/requests", models.RequestCreated, body)
 
     def request_result(self, request_id: str) -> models.RequestResult:

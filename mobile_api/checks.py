@@ -46,7 +46,7 @@ from policies import (
     evaluate,
     sign_access_record,
 )
-from policies.predicates import proof_statements
+from policies.predicates import proof_statements, validity_bound
 
 __all__ = ["Verified", "check_answer"]
 
@@ -189,10 +189,14 @@ def _presentation(
         raise refuse("missing-attributes", f"not proven: {named}")
     if len(proven) != len(asked):
         raise invalid  # proofs of predicates nobody asked for
-    try:
-        expiry = schema.value_from_json(EXPIRY, shown.disclosed.get(EXPIRY))
-    except AttestationError:
-        raise invalid from None
+    # The expiry date as shown; or, when the request asks for `expiry >=` a day instead,
+    # that day (the proof of it is verified below).
+    expiry: Value | None = validity_bound(request.predicates)
+    if expiry is None:
+        try:
+            expiry = schema.value_from_json(EXPIRY, shown.disclosed.get(EXPIRY))
+        except AttestationError:
+            raise invalid from None
     if not isinstance(expiry, date):
         raise invalid
     # An expired credential's proof is checked at a moment it was valid, so that the

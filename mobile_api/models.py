@@ -90,6 +90,12 @@ class RequestCreate(_Closed):
         None, max_length=32, description="issuer dids; default the verifier's configured list"
     )
     ttl_seconds: int | None = Field(None, ge=1, le=86_400)
+    prove_expiry: bool = Field(
+        False,
+        description="ask the wallet to prove `expiry >=` the day the request expires instead "
+        "of showing its credential's expiry date (which could link the holder across "
+        "verifiers)",
+    )
 
 
 class RequestCreated(_Link):

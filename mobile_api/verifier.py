@@ -41,6 +41,7 @@ from mobile_api.store import (
     answer_request as claim_request,
 )
 from policies import (
+    AtLeast,
     DocumentError,
     PolicyError,
     PresentationRequest,
@@ -99,11 +100,16 @@ def create_request(
         b64url_encode(os.urandom(32)),
         body.ttl_seconds or settings.request_ttl_seconds,
     )
+    expires_at = now + timedelta(seconds=ttl)
+    predicates = list(body.predicates)
+    if body.prove_expiry:  # valid through the last day an answer can come: never a past day
+        day = expires_at.astimezone(UTC).date()
+        predicates.append(AtLeast(attribute=EXPIRY, op=">=", value=day))
     signed = sign_request(
         identity.key, schema=schema.schema_id, attributes=body.attributes,
-        predicates=body.predicates,
+        predicates=predicates,
         purpose=body.purpose, nonce=os.urandom(32), trusted_issuers=trusted, created_at=now,
-        expires_at=now + timedelta(seconds=ttl),
+        expires_at=expires_at,
         response_uri=f"{settings.base_url}/v1/requests/{request_id}/response",
     )  # fmt: skip
     add_request(engine, request=RequestRow(

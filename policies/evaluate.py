@@ -8,7 +8,8 @@
 4. is not revoked and, if it has `max_uses`, has been used fewer times,
 5. covers every requested attribute (by naming it) and every requested predicate (by
    naming its attribute, or by granted predicates that together imply it,
-   `policies.predicates.covered_by`; a granted predicate never covers the value itself),
+   `policies.predicates.covered_by`; a granted predicate never covers the value itself;
+   an `expiry >=` bound checks validity, shares nothing and needs no grant),
 
 and the request has not expired. Otherwise the `Decision` says what stands in the way,
 judged on the grant that comes closest, and lists what every grant lacks. It is a pure
@@ -26,7 +27,7 @@ from attestations.consent import Rng
 from policies.document import Model
 from policies.entries import ConsentGrant
 from policies.errors import RequestExpired
-from policies.predicates import Predicate, covered_by, predicate_key
+from policies.predicates import Predicate, covered_by, predicate_key, shared
 from policies.purposes import Purpose
 from policies.request import PresentationRequest
 from policies.signing import sign_consent_grant
@@ -103,7 +104,7 @@ def uncovered(
         sorted(
             (
                 wanted
-                for wanted in set(predicates)
+                for wanted in set(shared(predicates))
                 if wanted.attribute not in granted and not covered_by(grant.predicates, wanted)
             ),
             key=predicate_key,
@@ -148,7 +149,7 @@ def evaluate(
             grant=None,
             problems=(*request_problems, Problem.NO_GRANT),
             missing_attributes=request.attributes,
-            missing_predicates=request.predicates,
+            missing_predicates=shared(request.predicates),
             findings=(),
         )
     closest = findings[0]
@@ -254,7 +255,7 @@ def draft_grant(
         verifier=request.verifier,
         schema_id=request.schema_id,
         attributes=request.attributes,
-        predicates=request.predicates,
+        predicates=shared(request.predicates),
         purpose=request.purpose,
         not_before=not_before,
         not_after=end,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, PlainSerializer, PlainValidator, WithJsonSchema, model_validator
 
@@ -30,7 +30,7 @@ from attestations.errors import AttestationError
 from attestations.predicates import Predicate as Statement
 from attestations.predicates import predicate_from_json
 from attestations.predicates.statements import check_predicates
-from attestations.schemas import Schema
+from attestations.schemas import EXPIRY, Schema
 from policies.canonical import canonical_bytes
 from policies.document import Model
 from policies.errors import DocumentError
@@ -49,6 +49,8 @@ __all__ = [
     "predicate_key",
     "predicates_json",
     "proof_statements",
+    "shared",
+    "validity_bound",
 ]
 
 #: Upper bound on the members of an `in` set (the proof's size grows with it).
@@ -196,7 +198,9 @@ Predicate = Annotated[AtLeast | AtMost | Between | MemberOf, Field(discriminator
 def covered_by(granted: Iterable[Predicate], wanted: Predicate) -> bool:
     """Whether the granted predicates together imply `wanted`: one of them does, or, for
     a range, some granted lower bound and some granted upper bound on its attribute lie
-    within its bounds; for a set, the granted sets' intersection lies within it."""
+    within its bounds; for a set, the granted sets' intersection lies within it. Together
+    only if some value meets them all: contradictory grants cover nothing by conjunction
+    (a holder proves only true statements, so one of them says nothing)."""
     given = [p for p in granted if p.attribute == wanted.attribute]
     if any(p.implies(wanted) for p in given):
         return True
@@ -206,11 +210,35 @@ def covered_by(granted: Iterable[Predicate], wanted: Predicate) -> bool:
                 for p in given if isinstance(p, AtLeast | Between)]  # fmt: skip
         highs = [p.value[1] if isinstance(p, Between) else p.value
                  for p in given if isinstance(p, AtMost | Between)]  # fmt: skip
-        return any(_le(low, b) for b in lows) and any(_le(b, high) for b in highs)
+        consistent = all(_le(a, b) for a in lows for b in highs)  # some value meets them all
+        within = any(_le(low, b) for b in lows) and any(_le(b, high) for b in highs)
+        return consistent and within
     if isinstance(wanted, MemberOf):
         sets = [set(p.value) for p in given if isinstance(p, MemberOf)]
-        return bool(sets) and set.intersection(*sets) <= set(wanted.value)
+        common = set.intersection(*sets) if sets else set()
+        return bool(common) and common <= set(wanted.value)
     return False
+
+
+def _checks_validity(p: Predicate) -> bool:
+    return isinstance(p, AtLeast) and p.attribute == EXPIRY and isinstance(p.value, date)
+
+
+def validity_bound(predicates: Iterable[Predicate]) -> date | None:
+    """The day that an `expiry >=` predicate among `predicates` proves the credential valid
+    through, if there is one. A presentation proving it does not show its expiry date
+    (attestations.credentials: the date could link a holder across verifiers)."""
+    for p in predicates:
+        if isinstance(p, AtLeast) and _checks_validity(p):
+            return cast(date, p.value)
+    return None
+
+
+def shared(predicates: Iterable[Predicate]) -> tuple[Predicate, ...]:
+    """`predicates` without `expiry >=` bounds: those check the credential's validity,
+    which every presentation shows anyway (as its date, or as such a bound, which says
+    less), so a consent grant need not, and does not, cover them."""
+    return tuple(p for p in predicates if not _checks_validity(p))
 
 
 def predicate_key(predicate: Predicate) -> bytes:

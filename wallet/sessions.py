@@ -57,6 +57,7 @@ from policies import (
     verify_offer,
     verify_request,
 )
+from policies.predicates import validity_bound
 from wallet.contents import now_seconds
 from wallet.errors import (
     DeclinedByCitizen,
@@ -215,9 +216,8 @@ def prepare(
     at = now_seconds(now)
     if at >= request.expires_at:
         raise RequestExpired(f"the request expired at {format_time(request.expires_at)}")
-    shown_and_proven = sorted(
-        {p.attribute for p in request.predicates} & {*request.attributes, EXPIRY}
-    )
+    shown = {*request.attributes, *([] if validity_bound(request.predicates) else [EXPIRY])}
+    shown_and_proven = sorted({p.attribute for p in request.predicates} & shown)
     if shown_and_proven:
         raise UnsupportedRequest(
             f"the request asks to see {', '.join(shown_and_proven)} and to prove a predicate "

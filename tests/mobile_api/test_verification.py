@@ -135,6 +135,29 @@ def test_predicates_are_proven_without_disclosure(
     assert created.request["predicates"] == [adult.to_json_dict()]
 
 
+def test_expiry_proven_instead_of_shown(
+    ledger: Ledger, issuer: Party, verifier: Party, wallet: Wallet, credential: str
+) -> None:
+    """`prove_expiry`: the request asks for `expiry >=` its last day; an answer proving it
+    is accepted without the date, one showing the date instead is refused."""
+    created, request = ask(verifier, ["district"], prove_expiry=True)
+    assert created.request["predicates"] == [
+        {"attribute": "expiry", "op": ">=", "value": request.expires_at.date().isoformat()}
+    ]
+    consent = grant(wallet, request, ledger)
+    assert consent.predicates == ()  # a validity check needs no consent
+    shown = wallet.present(credential, disclose=["district"], verifier_id=verifier.did,
+                           nonce=request.nonce, predicates=request.predicates)  # fmt: skip
+    body = build_response(issuer=issuer.did, grant=consent.id, presentation=shown)
+    assert request.response_uri is not None
+    answer = httpx.post(request.response_uri, content=body.to_json(), headers=JSON)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["disclosed"] == {"district": "Gràcia"}
+    _, again = ask(verifier, ["district"], prove_expiry=True)
+    dated = present(wallet, credential, again, issuer=issuer.did, grant_id=consent.id)
+    refused(dated, 403, "presentation", "missing-attributes")
+
+
 def test_replayed_answer_is_refused_and_the_request_stays_accepted(
     ledger: Ledger, issuer: Party, verifier: Party, wallet: Wallet, credential: str
 ) -> None:

@@ -88,10 +88,19 @@ def reference_implies(p: Predicate, q: Predicate) -> bool:
     )
 
 
+def reference_covered(g: ConsentGrant, q: Predicate) -> bool:
+    """`q` is covered by the value, by one granted predicate implying it, or by all the
+    granted predicates on its attribute together, if some value meets them all."""
+    if q.attribute in g.attributes or any(reference_implies(p, q) for p in g.predicates):
+        return True
+    given = [p for p in g.predicates if p.attribute == q.attribute]
+    meets = [v for v in domain(q.attribute) if all(holds(p, v) for p in given)]
+    return bool(given) and bool(meets) and all(holds(q, v) for v in meets)
+
+
 def reference_covers(g: ConsentGrant, attributes: Any, wanted: Any) -> bool:
     return all(a in g.attributes for a in attributes) and all(
-        q.attribute in g.attributes or any(reference_implies(p, q) for p in g.predicates)
-        for q in wanted
+        reference_covered(g, q) for q in wanted
     )
 
 

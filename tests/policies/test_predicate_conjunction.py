@@ -55,6 +55,8 @@ def member_of(*members: str) -> MemberOf:
         ([member_of("a", "b", "c"), member_of("b", "c", "d")], member_of("b", "c"), True),
         ([member_of("a", "b", "c"), member_of("b", "c", "d")], member_of("c", "x"), False),
         ([member_of("a", "b")], member_of("a", "b", "c"), True),
+        ([at_least(300), at_most(200)], between(100, 400), False),  # contradictory
+        ([member_of("a", "b"), member_of("c", "d")], member_of("a", "c"), False),
         ([], between(100, 200), False),
         ([], member_of("a", "b"), False),
     ],

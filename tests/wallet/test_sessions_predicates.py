@@ -326,3 +326,61 @@ def test_a_forged_proof_of_a_false_predicate_is_refused_by_the_verifier(citizen:
         deliver(http, request, build_response(issuer=world.issuer.did, grant=granted.id,
                                               presentation=relabelled))  # fmt: skip
     assert tree_size(world) == before and citizen.ledger.client.grant(granted.id).uses == 0
+
+
+# -- validity proven, the expiry date never shown (`prove_expiry`) ---------------------------
+
+
+def ask_proving_expiry(
+    citizen: Citizen, attributes: tuple[str, ...], **options: Any
+) -> tuple[RequestCreated, PresentationRequest]:
+    with citizen.world.verifier.admin() as admin:
+        created = admin.create_request(
+            "resident", list(attributes), purpose=PURPOSE, prove_expiry=True, **options
+        )
+    return created, fetch_request(citizen.http, created.url)
+
+
+def test_validity_is_proven_and_the_date_never_shown(citizen: Citizen) -> None:
+    stored = citizen.resident()
+    created, request = ask_proving_expiry(citizen, ("postcode",))
+    [bound] = request.predicates
+    assert bound == AtLeast(attribute="expiry", op=">=", value=request.expires_at.date())
+    prepared = citizen.prepare(request)
+    assert prepared.draft is not None  # the grant covers the postcode, not the bound
+    assert prepared.draft.attributes == ("postcode",) and prepared.draft.predicates == ()
+    accepted = answer(citizen.wallet, citizen.ledger, citizen.http, prepared, approve=approve)
+    assert accepted.disclosed == {"postcode": 8012}
+    assert request_result(citizen.world, created).disclosed == {"postcode": 8012}
+    assert str(stored.expiry) not in request.to_json().decode()
+    [shown] = citizen.wallet.presentations.all()
+    assert shown.disclosed == ("postcode",)
+
+
+def test_a_grant_without_the_bound_covers_it(citizen: Citizen) -> None:
+    citizen.resident()
+    _, first = ask_proving_expiry(citizen, ("postcode",))
+    prepared = citizen.prepare(first)
+    assert prepared.draft is not None
+    reusable = replace(prepared, draft=prepared.draft.model_copy(update={"max_uses": None}))
+    answer(citizen.wallet, citizen.ledger, citizen.http, reusable, approve=approve)
+    _, second = ask_proving_expiry(citizen, ("postcode",))
+    again = citizen.prepare(second)
+    assert again.decision.allowed and again.draft is None
+    answer(citizen.wallet, citizen.ledger, citizen.http, again, approve=approve)
+
+
+def test_a_credential_expiring_before_the_last_day_cannot_answer(citizen: Citizen) -> None:
+    with citizen.world.issuer.admin() as admin:  # valid through today only
+        offer = admin.create_offer("resident", RESIDENT_VALUES, expiry=now().date())
+    stored = receive_offer(
+        citizen.wallet, citizen.ledger, citizen.http, fetch_offer(citizen.http, offer.url)
+    )
+    _, request = ask_proving_expiry(
+        citizen, ("postcode",), ttl_seconds=86_400
+    )  # its last day: tomorrow
+    since = tree_size(citizen.world)
+    with pytest.raises(PredicateNotSatisfied, match="expiry >= ") as refused:
+        citizen.prepare(request)
+    assert refused.value.credential == stored.id
+    assert citizen.nothing_happened(since)
