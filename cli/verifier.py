@@ -201,7 +201,7 @@ def result(
     with admin(Role.VERIFIER, home, url, api_key) as client:
         found = client.request_result(request_id)
     if as_json:
-        render.emit_json(found.model_dump())
+        render.emit_json(found.model_dump(mode="json"))
     else:
         render.fields(f"request {found.id}", _result_fields(found))
     if found.status == "refused":
@@ -217,6 +217,8 @@ def _result_fields(found: RequestResult) -> list[tuple[str, object]]:
         shown += [("check", found.check), ("reason", found.reason), ("detail", found.detail)]
     if found.disclosed is not None:
         shown.append(("disclosed", ", ".join(f"{k}={v}" for k, v in found.disclosed.items())))
+    if found.proven:
+        shown.append(("proven", ", ".join(p.describe() for p in found.proven)))
     if found.grant is not None:
         shown.append(("grant", found.grant))
     if found.access is not None:

@@ -117,7 +117,7 @@ class AdminClient:
         if not response.is_success:
             raise _problem(where, response)
         try:
-            return model.model_validate(response.json())
+            return model.model_validate_json(response.content)  # JSON mode: arrays as tuples
         except (ValueError, ValidationError) as exc:
             raise ServiceUnavailable(f"{where}: not a valid answer ({exc})") from None
 

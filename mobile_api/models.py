@@ -132,6 +132,10 @@ class RequestResult(BaseModel):
     reason: str | None
     detail: str | None
     disclosed: dict[str, Any] | None
+    proven: list[Predicate] | None = Field(
+        description="the predicates the accepted answer proved (the request's): what the "
+        "verifier learned beside `disclosed`"
+    )
     grant: str | None
     access: AccessRef | None
 

@@ -216,9 +216,12 @@ def request_result(engine: Engine, request_id: str, *, now: datetime) -> models.
     access = None
     if row.access_index is not None and row.access_tree_size is not None:
         access = models.AccessRef(index=row.access_index, tree_size=row.access_tree_size)
+    proven = None
+    if status == "accepted":
+        proven = list(PresentationRequest.from_json(row.request.encode()).predicates)
     return models.RequestResult(
         id=row.id, status=status, expires_at=_time(row.expires_at) or "",
         answered_at=_time(row.answered_at), check=row.check, reason=row.reason,
         detail=row.detail, disclosed=None if row.disclosed is None else json.loads(row.disclosed),
-        grant=row.grant, access=access,
+        proven=proven, grant=row.grant, access=access,
     )  # fmt: skip

@@ -200,22 +200,24 @@ def test_a_refused_answer_exits_1_and_says_why(
 def test_a_request_for_predicates(
     served: ServiceProcess, ledger: Ledger, issuer: Party, citizen: tuple[Wallet, str]
 ) -> None:
-    """`--min-age` and `--predicate` (the syntax `consent grant` takes): signed into the
-    request, proven by the wallet, and the verifier's result discloses neither value."""
+    """`--min-age`, `--predicate` (the syntax `consent grant` takes) and `--prove-expiry`:
+    signed into the request, proven by the wallet, and the verifier's result discloses
+    none of the values, and lists what was proven."""
     done = cartera(
         "verifier", "request", "--attr", "postcode", "--min-age", "18",
-        "--predicate", "district in Gràcia,Sants-Montjuïc",
+        "--predicate", "district in Gràcia,Sants-Montjuïc", "--prove-expiry",
         "--home", str(served.home), "--url", served.url, "--json",
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     created = json.loads(done.stdout)
     today = datetime.datetime.now(datetime.UTC).date()
+    request = fetch_request(created["url"])
     assert created["request"]["predicates"] == [
         {"attribute": "birthdate", "op": "<=", "value": years_before(today, 18).isoformat()},
         {"attribute": "district", "op": "in", "value": ["Gràcia", "Sants-Montjuïc"]},
+        {"attribute": "expiry", "op": ">=", "value": request.expires_at.date().isoformat()},
     ]
-    request = fetch_request(created["url"])
-    assert request.attributes == ("postcode",) and len(request.predicates) == 2
+    assert request.attributes == ("postcode",) and len(request.predicates) == 3
     wallet, credential = citizen
     consent = grant(wallet, request, ledger)
     shown = wallet.present(credential, disclose=request.attributes, verifier_id=request.verifier,
@@ -225,7 +227,12 @@ def test_a_request_for_predicates(
     assert httpx.post(request.response_uri, content=body, headers=JSON).is_success
     answer = json.loads(result(served, created["id"]).stdout)
     assert answer["status"] == "accepted"
-    assert set(answer["disclosed"]) == {"expiry", "postcode"}  # not district, not birthdate
+    assert set(answer["disclosed"]) == {"postcode"}  # not district, birthdate nor expiry
+    assert answer["proven"] == created["request"]["predicates"]
+    human = cartera(
+        "verifier", "result", created["id"], "--home", str(served.home), "--url", served.url
+    )
+    assert "district in {Gràcia, Sants-Montjuïc}" in human.stdout and "expiry >= " in human.stdout
 
 
 def test_request_errors_have_their_exit_codes(served: ServiceProcess) -> None:

@@ -102,6 +102,7 @@ def test_accepted_answer_is_recorded_on_the_ledger_and_reported(
     assert json.loads(record.data)["presentation"] == shown.id
     outcome = result(verifier, created.id)
     assert outcome.status == "accepted" and outcome.disclosed == body["disclosed"]
+    assert outcome.proven == []
     assert outcome.access is not None and outcome.access.index == body["access"]["index"]
     assert outcome.check is None and outcome.reason is None and outcome.answered_at
 
@@ -153,9 +154,13 @@ def test_expiry_proven_instead_of_shown(
     answer = httpx.post(request.response_uri, content=body.to_json(), headers=JSON)
     assert answer.status_code == 200, answer.text
     assert answer.json()["disclosed"] == {"district": "Gràcia"}
-    _, again = ask(verifier, ["district"], prove_expiry=True)
-    dated = present(wallet, credential, again, issuer=issuer.did, grant_id=consent.id)
+    outcome = result(verifier, created.id)  # the admin sees what was proven
+    assert outcome.disclosed == {"district": "Gràcia"}
+    assert outcome.proven == list(request.predicates)
+    again, second = ask(verifier, ["district"], prove_expiry=True)
+    dated = present(wallet, credential, second, issuer=issuer.did, grant_id=consent.id)
     refused(dated, 403, "presentation", "missing-attributes")
+    assert result(verifier, again.id).proven is None  # refused: nothing was learned
 
 
 def test_replayed_answer_is_refused_and_the_request_stays_accepted(
