@@ -16,6 +16,7 @@ import typer
 
 from attestations.schemas import Schema
 from cli import render
+from cli.admin_keys import keys_app
 from cli.errors import bad_input, handle_errors
 from cli.session_service import (
     EXIT_CODES,
@@ -38,6 +39,7 @@ app = typer.Typer(
     help=f"Issue credentials: an issuer's home, its session service, its offers.\n\n{EXIT_CODES}",
     no_args_is_help=True,
 )
+app.add_typer(keys_app(Role.ISSUER))
 
 _BUILTINS = ", ".join(sorted(BUILTIN_SCHEMAS))
 

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from cli import render
+from cli.admin_keys import keys_app
 from cli.errors import EXIT_CHECK_FAILED, bad_input, handle_errors
 from cli.predicate_syntax import minimum_age, parse_predicate
 from cli.session_service import (
@@ -42,6 +43,7 @@ app = typer.Typer(
     f"\n\n{EXIT_CODES}",
     no_args_is_help=True,
 )
+app.add_typer(keys_app(Role.VERIFIER))
 
 _SERVICE = Purpose.SERVICE_PROVISION.value
 RESULT_CODES = (

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from ledger.db import make_engine
 
@@ -31,10 +31,12 @@ __all__ = [
     "add_request",
     "answer_request",
     "api_key_known",
+    "api_keys",
     "finish_request",
     "get_offer",
     "get_request",
     "open_store",
+    "remove_api_key",
     "use_offer",
 ]
 
@@ -115,6 +117,24 @@ def add_api_key(engine: Engine, *, key_hash: str, label: str, now: int) -> None:
 def api_key_known(engine: Engine, *, key_hash: str) -> bool:
     with Session(engine) as session:
         return session.get(ApiKeyRow, key_hash) is not None
+
+
+def api_keys(engine: Engine) -> list[ApiKeyRow]:
+    """Every admin key (by hash), oldest first."""
+    with Session(engine) as session:
+        statement = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.key_hash)  # type: ignore[arg-type]
+        return list(session.exec(statement))
+
+
+def remove_api_key(engine: Engine, *, key_hash: str) -> bool:
+    """Forget a key: the service refuses it from its next request. False if unknown."""
+    with Session(engine) as session:
+        row = session.get(ApiKeyRow, key_hash)
+        if row is None:
+            return False
+        session.delete(row)
+        session.commit()
+        return True
 
 
 # -- offers -----------------------------------------------------------------------------

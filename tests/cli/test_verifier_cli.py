@@ -258,6 +258,35 @@ def test_request_errors_have_their_exit_codes(served: ServiceProcess) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["init"], ["serve"], ["request"], ["result"]):
+    commands = [[], ["init"], ["serve"], ["request"], ["result"], ["keys"], ["keys", "list"],
+                ["keys", "add"], ["keys", "revoke"]]  # fmt: skip
+    for command in commands:
         done = cartera("verifier", *command, "--help")
         assert done.exit_code == 0 and "Exit codes" in done.stdout
+
+
+def test_admin_keys_are_added_listed_and_revoked(served: ServiceProcess) -> None:
+    """A key added works against the running service at once; revoked, it is refused at
+    once; the key `init` made is untouched; unknown and malformed ids are bad input."""
+    home = ["--home", str(served.home)]
+    before = json.loads(cartera("verifier", "keys", "list", *home, "--json").stdout)
+    assert [k["label"] for k in before] == ["init"]
+    added = cartera("verifier", "keys", "add", "--label", "front desk", *home, "--json")
+    assert added.exit_code == 0, added.output
+    made = json.loads(added.stdout)
+    key = made["api_key"]
+    assert key.startswith("cak_") and made["label"] == "front desk"
+    listed = json.loads(cartera("verifier", "keys", "list", *home, "--json").stdout)
+    assert [k["id"] for k in listed] == [before[0]["id"], made["id"]]
+    assert key not in cartera("verifier", "keys", "list", *home).stdout  # shown once only
+    ask_with = ["verifier", "request", "--attr", "district", "--url", served.url, *home]
+    assert cartera(*ask_with, "--api-key", key).exit_code == 0
+    revoked = cartera("verifier", "keys", "revoke", made["id"], *home)
+    assert revoked.exit_code == 0 and "front desk" in revoked.stdout
+    refused = cartera(*ask_with, "--api-key", key)
+    assert refused.exit_code == 2 and "unknown API key" in refused.stderr
+    assert cartera(*ask_with).exit_code == 0  # the init key still works
+    again = cartera("verifier", "keys", "revoke", made["id"], *home)
+    assert again.exit_code == 2 and "no admin key" in again.stderr
+    malformed = cartera("verifier", "keys", "revoke", "zz", *home)
+    assert malformed.exit_code == 2 and "give a key" in malformed.stderr
