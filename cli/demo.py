@@ -129,9 +129,10 @@ def _issue(scene: _Scene) -> StoredCredential:
 def _grant(scene: _Scene) -> StoredConsent:
     _act(2, "Bicing asks for her residence; she grants a standing consent")
     with scene.world.verifier.admin() as admin:
-        created = admin.create_request("resident", RESIDENCE, purpose=PURPOSE)
+        created = admin.create_request("resident", RESIDENCE, purpose=PURPOSE, prove_expiry=True)
     prepared = prepare(scene.wallet, scene.ledger, fetch_request(scene.http, created.url))
-    _said(f"{prepared.verifier.name} asks for {', '.join(RESIDENCE)} for {PURPOSE}")
+    _said(f"{prepared.verifier.name} asks for {', '.join(RESIDENCE)} for {PURPOSE}, and a "
+          "proof that her credential is valid instead of its expiry date")  # fmt: skip
     _said(f"the ledger says: {prepared.decision.explain()}")
     assert prepared.draft is not None
     standing = prepared.draft.model_copy(
@@ -153,7 +154,9 @@ def _present(scene: _Scene, url: str) -> None:
     _said(f"her wallet: {prepared.decision.explain()}")
     accepted = answer(scene.wallet, scene.ledger, scene.http, prepared, approve=_never)
     render.say("  accepted", style="bold green")
-    render.table("What Bicing learned", ("attribute", "value"), accepted.disclosed.items())
+    learned = [*accepted.disclosed.items(),
+               *((p.describe(), "proven") for p in prepared.request.predicates)]  # fmt: skip
+    render.table("What Bicing learned", ("attribute", "value"), learned)
     _done(f"Bicing recorded its access: ledger entry {accepted.access_index}, read back by "
           "the wallet")  # fmt: skip
 
@@ -174,7 +177,7 @@ def _ask_again(scene: _Scene, credential: StoredCredential, grant: StoredConsent
     Returns the verifier's reason."""
     _act(5, "Bicing asks again")
     with scene.world.verifier.admin() as admin:
-        created = admin.create_request("resident", RESIDENCE, purpose=PURPOSE)
+        created = admin.create_request("resident", RESIDENCE, purpose=PURPOSE, prove_expiry=True)
     request = fetch_request(scene.http, created.url)
     prepared = prepare(scene.wallet, scene.ledger, request)
     _said(f"her wallet asks the ledger: {prepared.decision.explain()}")
@@ -185,7 +188,8 @@ def _ask_again(scene: _Scene, credential: StoredCredential, grant: StoredConsent
                    style="bold red")  # fmt: skip
     _said("and a wallet that ignored the revocation, presenting under the revoked grant?")
     shown = scene.wallet.present(credential.id, disclose=request.attributes,
-                                 verifier_id=request.verifier, nonce=request.nonce)  # fmt: skip
+                                 verifier_id=request.verifier, nonce=request.nonce,
+                                 predicates=request.predicates)  # fmt: skip
     response = build_response(issuer=scene.world.issuer.did, grant=grant.id, presentation=shown)
     try:
         deliver(scene.http, request, response)

@@ -36,8 +36,10 @@ def test_the_story(tmp_path: Path) -> None:
     # What it says happened, in this order.
     story = [
         "the blind signature verifies",
+        "and a proof that her credential is valid instead of its expiry date",
         "granted sha256:",
         "  accepted",
+        "expiry >= ",  # what Bicing learned: proven, not the date
         "revoked sha256:",
         "her wallet asks the ledger: refused: revoked",
         "refused by her wallet",
@@ -53,6 +55,10 @@ def test_the_story(tmp_path: Path) -> None:
     with unlock(where / "wallet", PASSPHRASE) as wallet:
         (credential,) = wallet.credentials.all()
         assert credential.attributes["district"] == "Gràcia"
+        learned = out[out.find("What Bicing learned") : out.find("revoked sha256:")]
+        assert str(credential.expiry) not in learned  # proven valid, the date never shown
+        shown = wallet.presentations.all()  # accepted, then refused after revocation
+        assert [p.disclosed for p in shown] == [("district", "postcode")] * 2
         (consent,) = wallet.consents.all()
         assert consent.status(consent.recorded_at) is ConsentStatus.REVOKED
         assert consent.grant.max_uses is None and consent.grant.attributes == (
