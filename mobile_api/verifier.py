@@ -93,7 +93,11 @@ def create_request(
         proof_statements(body.predicates, schema)
     except ValueError as exc:
         raise Refused(400, "invalid-predicates", str(exc)) from None
-    if {p.attribute for p in body.predicates} & {*body.attributes, EXPIRY}:
+    named = {p.attribute for p in body.predicates}
+    if EXPIRY in named:
+        detail = "a predicate on expiry: ask for prove_expiry instead (the service sets the day)"
+        raise Refused(400, "invalid-predicates", detail)
+    if named & set(body.attributes):
         detail = "a predicate on an attribute that is disclosed (ask for one or the other)"
         raise Refused(400, "invalid-predicates", detail)
     request_id, ttl = (

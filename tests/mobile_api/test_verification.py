@@ -20,6 +20,7 @@ from attestations.predicates import minimum_age
 from ledger.client import LedgerClient
 from mobile_api.catalog import RESIDENT
 from policies import (
+    AtLeast,
     AtMost,
     Purpose,
     build_response,
@@ -423,6 +424,10 @@ def test_expired_credential_is_refused(
                     AtMost(attribute="birthdate", op="<=", value=datetime.date(2008, 1, 1))
                 ],
             },
+            "invalid-predicates",
+        ),
+        (  # expiry is asked for with prove_expiry, whose day the service sets
+            {"predicates": [AtLeast(attribute="expiry", op=">=", value=datetime.date(2020, 1, 1))]},
             "invalid-predicates",
         ),
     ],
