@@ -167,13 +167,23 @@ def check_parsed(entry: Entry, *, now: datetime, max_skew: timedelta = DEFAULT_M
         )
 
 
-def _check_in_worker(
+def _parse_in_worker(
     item: tuple[bytes, datetime, timedelta, petitions.PetitionTerms | None],
-) -> Entry:
-    """`check_entry` for a `ledger.workers.WorkerPool`: (bytes, now, max_skew, the terms
-    of the petition a signature names, if known) in; `petitions.precheck` with them."""
+) -> tuple[Entry, datetime, timedelta, petitions.PetitionTerms | None]:
+    """`check_entry`'s first half for a `ledger.workers.WorkerPool`, as its `prepare`
+    stage: (bytes, now, max_skew, the terms of the petition a signature names, if known)
+    in; a whole batch is parsed before any of it is verified."""
     data, now, max_skew, terms = item
-    entry = check_entry(data, now=now, max_skew=max_skew)
+    return parse_checked(data), now, max_skew, terms
+
+
+def _check_in_worker(
+    parsed: tuple[Entry, datetime, timedelta, petitions.PetitionTerms | None],
+) -> Entry:
+    """`check_entry`'s second half on what `_parse_in_worker` returned, and
+    `petitions.precheck` with the petition's terms."""
+    entry, now, max_skew, terms = parsed
+    check_parsed(entry, now=now, max_skew=max_skew)
     petitions.precheck(entry, terms)
     return entry
 
@@ -369,7 +379,11 @@ class Rules:
         self.max_skew, self._clock = max_skew, clock
         self._parsed: dict[bytes, Entry] = {}
         self._lock = threading.Lock()
-        self._pool = WorkerPool(_check_in_worker, workers=workers) if workers else None
+        self._pool = (
+            WorkerPool(_check_in_worker, prepare=_parse_in_worker, workers=workers)
+            if workers
+            else None
+        )
         self.petitions = petitions.PetitionMemo()
 
     def close(self) -> None:

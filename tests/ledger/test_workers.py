@@ -18,7 +18,7 @@ import pytest
 
 from ledger.errors import SequencerClosed, WorkerFailed
 from ledger.workers import WorkerPool
-from tests.ledger.worker_tasks import Item, task, wait_for_file
+from tests.ledger.worker_tasks import Item, stage, task, wait_for_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,6 +43,22 @@ def _wait_gone(pids: list[int], timeout: float = 60) -> None:
     while not all(_gone(p) for p in pids):
         assert time.monotonic() < deadline, f"workers {pids} are still running"
         time.sleep(0.05)
+
+
+def test_a_prepare_stage_runs_first_and_fails_only_its_items() -> None:
+    """With `prepare`, each item is `task(stage(item))`, in the worker: a failure in the
+    stage fails its item (the task never sees it), the rest of the batch goes on."""
+    with WorkerPool(task, prepare=stage, workers=1) as pool:
+        futures = [pool.submit(("ok", str(i))) for i in range(20)]
+        early = pool.submit(("early", "refused"))
+        late = pool.submit(("raise", "after the stage"))
+        staged = pool.submit(("pid", ""))
+        assert [f.result() for f in futures] == [str(i) for i in range(20)]
+        with pytest.raises(ValueError, match="stage: refused"):
+            early.result()
+        with pytest.raises(ValueError, match="after the stage"):
+            late.result()
+        assert staged.result() == f"staged in {pool.pids[0]}"
 
 
 def test_results_and_errors_come_back_per_item() -> None:

@@ -41,6 +41,17 @@ def task(item: Item) -> str:
     raise AssertionError(f"unknown task {kind!r}")
 
 
+def stage(item: Item) -> Item:
+    """A `prepare` stage: ("early", v) → ValueError(v) before `task`; ("pid", _) → the
+    stage's process id, which `task` then answers; anything else passes on unchanged."""
+    kind, value = item
+    if kind == "early":
+        raise ValueError(f"stage: {value}")
+    if kind == "pid":
+        return ("ok", f"staged in {os.getpid()}")
+    return item
+
+
 def wait_for_file(path: Path, timeout: float = 60) -> str:
     """The text of `path` once it exists (the test fails after `timeout` seconds)."""
     deadline = time.monotonic() + timeout
