@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from ledger.client import LedgerForked, LedgerUnavailable
 from ledger.errors import EntryRejected, InvalidProof, LedgerError
-from ledger.service.problems import MEDIA_TYPE, allowed_methods, tidy_openapi
+from ledger.service.problems import MEDIA_TYPE, allowed_methods, problem_responses, tidy_openapi
 
 __all__ = [
     "MEDIA_TYPE",
@@ -129,10 +129,6 @@ def install(app: FastAPI) -> None:
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problem statuses a route can answer."""
-    schema = {"$ref": "#/components/schemas/Problem"}
-    return {
-        status: {"description": HTTPStatus(status).phrase, "model": Problem,
-                 "content": {MEDIA_TYPE: {"schema": schema}}}
-        for status in statuses
-    }  # fmt: skip
+    """OpenAPI `responses` for the problem statuses a route can answer (the ledger's
+    `problem_responses`, with this service's `Problem`)."""
+    return problem_responses(Problem, *statuses)

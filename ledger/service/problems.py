@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -115,14 +116,20 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problem statuses a route can answer."""
-    schema = {"$ref": "#/components/schemas/Problem"}
+def problem_responses(model: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problem statuses a route can answer, each a `model`
+    problem document (both services' routes use this, each with its `Problem`)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {
-        status: {"description": HTTPStatus(status).phrase, "model": Problem,
+        status: {"description": HTTPStatus(status).phrase, "model": model,
                  "content": {MEDIA_TYPE: {"schema": schema}}}
         for status in statuses
     }  # fmt: skip
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`problem_responses` of the ledger's `Problem`."""
+    return problem_responses(Problem, *statuses)
 
 
 def tidy_openapi(schema: dict[str, Any]) -> dict[str, Any]:
