@@ -26,12 +26,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from attestations.curve import CurveBackend, R, check_scalar, get_backend
+from attestations.curve import CurveBackend, R, get_backend
 from attestations.curve.base import SCALAR_BYTES
 from attestations.curve.hash_to_curve import expand_message_xmd
 from attestations.encoding import constant_time_equal
 from attestations.errors import DecodeError, InvalidSignature
-from attestations.pseudonym import decode_pseudonym, prepared_base
+from attestations.pseudonym import decode_pseudonym, prepared_base, pseudonym_point
 
 __all__ = ["CONSENT_DST", "SIGNATURE_BYTES", "Rng", "sign_consent", "verify_consent"]
 
@@ -69,10 +69,8 @@ def sign_consent(
 ) -> bytes:
     """Sign `message` (the canonical bytes of a consent document) under the pseudonym of
     secret `s` at `verifier_id`. `rng(n)` returns n random bytes (default `os.urandom`)."""
-    if check_scalar(s) == 0:
-        raise ValueError("the holder secret must not be zero")
+    public = pseudonym_point(s, verifier_id, backend=backend).to_bytes()
     base = prepared_base(verifier_id, backend=backend)
-    public = base.multiples.times(s).to_bytes()
     aux = (rng or os.urandom)(32)
     if len(aux) != 32:
         raise ValueError("rng returned the wrong number of bytes")
@@ -80,7 +78,7 @@ def sign_consent(
     k = int.from_bytes(expand_message_xmd(seed, _NONCE_DST, 48), "big") % (R - 1) + 1
     commitment = base.multiples.times(k).to_bytes()
     c = _challenge(base.encoded, public, commitment, message)
-    z = (k + c * check_scalar(s)) % R
+    z = (k + c * s) % R
     return _i2osp(c, SCALAR_BYTES) + _i2osp(z, SCALAR_BYTES)
 
 

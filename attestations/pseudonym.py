@@ -59,7 +59,6 @@ class PreparedBase:
     """`B_v` ready for repeated use: its encoding (hashed into every consent challenge) and
     a table of its multiples (`times(k)` = `k·B_v`, ~5× faster than `B_v * k`)."""
 
-    point: G1
     encoded: bytes
     multiples: G1Multiples
 
@@ -67,7 +66,7 @@ class PreparedBase:
 @lru_cache(maxsize=64)  # ~0.1 MB each
 def _prepared(verifier_id: str, backend: CurveBackend) -> PreparedBase:
     point = _base(verifier_id, backend)
-    return PreparedBase(point, point.to_bytes(), backend.g1_multiples(point))
+    return PreparedBase(point.to_bytes(), backend.g1_multiples(point))
 
 
 def prepared_base(verifier_id: str, *, backend: CurveBackend | None = None) -> PreparedBase:

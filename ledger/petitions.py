@@ -39,13 +39,12 @@ from typing import TypeVar
 from attestations.credentials import verify_presentation
 from attestations.errors import AttestationError
 from attestations.predicates import Predicate as ZkPredicate
-from attestations.predicates import predicate_from_json
-from attestations.predicates.statements import check_predicates
 from ledger import rules
 from ledger.state import petitions as sql
 from ledger.state.batch import StateBatch
 from policies import DocumentError, Entry, IssuerRegister, canonical_bytes, format_time
 from policies.petitions import Eligibility, PetitionOpen, PetitionSign
+from policies.predicates import proof_statements
 
 __all__ = [
     "NONCE_BYTES",
@@ -80,9 +79,9 @@ def signature_statements(eligibility: Eligibility, created_at: datetime) -> tupl
     """What a signature made at `created_at` proves (`Eligibility.signature_predicates`),
     as `attestations.predicates` statements sorted as a presentation lists them (the
     document checked that they fit its schema)."""
-    wanted = eligibility.signature_predicates(created_at)
-    converted = [predicate_from_json(p.to_json_dict()) for p in wanted]
-    return check_predicates(converted, eligibility.credential_schema)
+    return proof_statements(
+        eligibility.signature_predicates(created_at), eligibility.credential_schema
+    )
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,6 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from attestations.credentials import Presentation
-from attestations.errors import AttestationError
-from attestations.predicates import predicate_from_json
-from attestations.predicates.statements import check_predicates
 from attestations.schemas import EXPIRY, Schema
 from policies.canonical import canonical_bytes
 from policies.document import Document, Model
@@ -43,7 +40,13 @@ from policies.fields import (
     sorted_unique,
 )
 from policies.identity import OrgKey
-from policies.predicates import AtLeast, Predicate, predicate_key, predicates_json
+from policies.predicates import (
+    AtLeast,
+    Predicate,
+    predicate_key,
+    predicates_json,
+    proof_statements,
+)
 from policies.sessions import PresentationDocument
 from policies.times import format_time
 
@@ -89,11 +92,8 @@ class Eligibility(Model):
                 "a petition does not name it"
             )
         try:  # of the attribute's type: a signer must be able to prove it
-            check_predicates(
-                [predicate_from_json(p.to_json_dict()) for p in self.predicates],
-                self.credential_schema,
-            )
-        except (AttestationError, ValueError) as exc:
+            proof_statements(self.predicates, self.credential_schema)
+        except ValueError as exc:
             raise ValueError(f"predicates: {exc}") from None
         return self
 

@@ -228,10 +228,7 @@ def validity_bound(predicates: Iterable[Predicate]) -> date | None:
     """The day that an `expiry >=` predicate among `predicates` proves the credential valid
     through, if there is one. A presentation proving it does not show its expiry date
     (attestations.credentials: the date could link a holder across verifiers)."""
-    for p in predicates:
-        if isinstance(p, AtLeast) and _checks_validity(p):
-            return cast(date, p.value)
-    return None
+    return next((cast(date, p.value) for p in predicates if _checks_validity(p)), None)
 
 
 def shared(predicates: Iterable[Predicate]) -> tuple[Predicate, ...]:
