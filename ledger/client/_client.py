@@ -206,8 +206,7 @@ class LedgerClient:
         forked ledger cannot hide behind a 404."""
         if not prove:
             return Answer(self.get_json(path, **params), self, prove=False)
-        with self._lock:
-            old = self._load()
+        old = self.trusted
         try:
             body = self.get_json(path, trusted_size=old.checkpoint.size if old else 0, **params)
         except NotFound:
@@ -234,8 +233,7 @@ class LedgerClient:
         """Append `entry` (its canonical bytes) and verify the answer before returning it.
         The answer carries a consistency proof from the trusted checkpoint, so trust moves
         without a second round trip (a ledger that sends none is asked for one)."""
-        with self._lock:
-            old = self._load()
+        old = self.trusted
         body = self._json(
             "POST", "/v1/entries", content=entry, headers={"content-type": "application/json"},
             params={"trusted_size": old.checkpoint.size if old else 0},

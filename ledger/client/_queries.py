@@ -147,18 +147,18 @@ class Answer:
         data = b64_field(obj.get("entry"), f"{what}: entry {index}")
         memo = self.client.memo
         document = memo.get(index, data)
+        fresh = document is None
         if document is None:
             try:
                 document = parse_entry(data)
             except DocumentError as exc:
                 raise LedgerError(f"{what}: entry {index}: {exc}") from None
-            if not isinstance(document, kind):
-                raise LedgerError(f"{what}: entry {index} is a {document.TYPE}, want {kind.TYPE}")
+        if not isinstance(document, kind):
+            raise LedgerError(f"{what}: entry {index} is a {document.TYPE}, want {kind.TYPE}")
+        if fresh:
             self.prove_entry(index, data, obj, what)
             if self.prove:
                 memo.keep(index, data, document)
-        elif not isinstance(document, kind):
-            raise LedgerError(f"{what}: entry {index} is a {document.TYPE}, want {kind.TYPE}")
         return Logged(index, data, document)
 
 
