@@ -68,6 +68,14 @@ def _hashes(hashes: list[bytes]) -> list[str]:
     return [b64url_encode(h) for h in hashes]
 
 
+def _consistency_from(conn: Connection, trusted_size: int, size: int) -> list[bytes]:
+    """PROOF(trusted_size, D[0:size]) for a client that trusts `trusted_size` (nothing to
+    prove from the empty tree or to the same one)."""
+    if 0 < trusted_size < size:
+        return consistency_proof(conn, size1=trusted_size, size2=size)
+    return []
+
+
 class _Proofs:
     """The proofs of one answer, or nothing when the client did not ask (`trusted_size`
     None): `fields()` for the answer's top level, `path(index)` for each entry. Made in
@@ -87,13 +95,9 @@ class _Proofs:
         head = checkpoint_at(conn, size)
         if head is None:  # the sequencer signs one with every batch, and one at its start
             raise LedgerError(f"no checkpoint for the log's size {size}")
-        consistency = (
-            consistency_proof(conn, size1=trusted_size, size2=size)
-            if 0 < trusted_size < size
-            else []
-        )
         self._fields = {"proof": models.AnswerProof(
-            checkpoint=head.note, tree_size=size, consistency=_hashes(consistency)
+            checkpoint=head.note, tree_size=size,
+            consistency=_hashes(_consistency_from(conn, trusted_size, size)),
         )}  # fmt: skip
 
     def fields(self) -> dict[str, Any]:
@@ -151,11 +155,8 @@ def consistency_from(store: LedgerStore, trusted_size: int, answer: models.Appen
     when that tree is no larger than the answer's (its nodes are final: read any time)."""
     if trusted_size > answer.tree_size:
         return
-    proof: list[bytes] = []
-    if 0 < trusted_size < answer.tree_size:
-        with store.read() as conn:
-            proof = consistency_proof(conn, size1=trusted_size, size2=answer.tree_size)
-    answer.consistency_proof = _hashes(proof)
+    with store.read() as conn:
+        answer.consistency_proof = _hashes(_consistency_from(conn, trusted_size, answer.tree_size))
 
 
 def inclusion(
