@@ -18,7 +18,7 @@
    presentation's pseudonym and this verifier, and `policies.evaluate` allows the
    request under it now.
 5. `ledger`: the `access.record` is appended (and its receipt verified: its checkpoint
-   proven consistent with the trusted one, one more read).
+   proven consistent with the trusted one by the proof the append's answer carries).
 
 Failures of the ledger itself during 2 and 4 are reported as check 5's (`ledger`). Every
 step is blocking (HTTP to the ledger, pairings): callers run this off the event loop.

@@ -26,11 +26,10 @@ from attestations.credentials import IssuerKey
 from attestations.encoding import b64url_encode
 from attestations.errors import DecodeError
 from attestations.schemas import Schema
-from mobile_api.auth import hash_api_key, new_api_key
 from mobile_api.errors import SettingsError
 from mobile_api.files import create_private, read_private
+from mobile_api.keys import add_key
 from mobile_api.settings import Role, SessionSettings
-from mobile_api.store import add_api_key, open_store
 from policies import OrgKey, Purpose
 from policies.document import Model, describe_validation_error
 from policies.entries import SchemaDocument
@@ -161,12 +160,7 @@ def _create(
         raise ValueError(f"these settings are for a {settings.role}, not for the {role} role")
     path = identity_path(settings)
     create_private(path, json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n")
-    api_key = new_api_key()
-    engine = open_store(settings.url)
-    try:
-        add_api_key(engine, key_hash=hash_api_key(api_key), label="init", now=int(now.timestamp()))
-    finally:
-        engine.dispose()
+    api_key, _ = add_key(settings, label="init", now=now)
     create_private(admin_key_path(settings), api_key.encode() + b"\n")
     return api_key
 

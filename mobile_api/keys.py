@@ -55,9 +55,10 @@ def add_key(settings: SessionSettings, *, label: str, now: datetime) -> tuple[st
     if not 0 < len(label) <= 200:
         raise SettingsError("a key's label: 1 to 200 characters (who or what holds it)")
     key, at = new_api_key(), int(now.timestamp())
+    key_hash = hash_api_key(key)
     with _store(settings) as engine:
-        add_api_key(engine, key_hash=hash_api_key(key), label=label, now=at)
-    return key, KeyInfo(hash_api_key(key)[:ID_DIGITS], label, datetime.fromtimestamp(at, UTC))
+        add_api_key(engine, key_hash=key_hash, label=label, now=at)
+    return key, KeyInfo(key_hash[:ID_DIGITS], label, datetime.fromtimestamp(at, UTC))
 
 
 def list_keys(settings: SessionSettings) -> list[KeyInfo]:
@@ -70,14 +71,14 @@ def revoke_key(settings: SessionSettings, ref: str) -> KeyInfo:
     """Forget the key `ref` names: its text, or its id (`SettingsError` if it names no key,
     or more than one)."""
     ref = ref.strip()
+    if valid_api_key(ref):
+        prefix = hash_api_key(ref)  # the whole hash: that key only
+    elif len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref):
+        prefix = ref
+    else:
+        raise SettingsError(f"{ref!r}: give a key (cak_…) or its id (hex, as keys list shows)")
     with _store(settings) as engine:
-        rows = api_keys(engine)
-        if valid_api_key(ref):
-            found = [row for row in rows if row.key_hash == hash_api_key(ref)]
-        elif len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref):
-            found = [row for row in rows if row.key_hash.startswith(ref)]
-        else:
-            raise SettingsError(f"{ref!r}: give a key (cak_…) or its id (hex, as keys list shows)")
+        found = [row for row in api_keys(engine) if row.key_hash.startswith(prefix)]
         if not found:
             raise SettingsError(f"no admin key {ref!r} in this service's store")
         if len(found) > 1:
