@@ -41,7 +41,6 @@ from mobile_api.store import (
     answer_request as claim_request,
 )
 from policies import (
-    AtLeast,
     DocumentError,
     PolicyError,
     PresentationRequest,
@@ -50,7 +49,7 @@ from policies import (
     public_key_from_did,
     sign_request,
 )
-from policies.predicates import proof_statements
+from policies.predicates import proof_statements, valid_on
 
 __all__ = ["answer_request", "create_request", "request_document", "request_result"]
 
@@ -107,8 +106,7 @@ def create_request(
     expires_at = now + timedelta(seconds=ttl)
     predicates = list(body.predicates)
     if body.prove_expiry:  # valid through the last day an answer can come: never a past day
-        day = expires_at.astimezone(UTC).date()
-        predicates.append(AtLeast(attribute=EXPIRY, op=">=", value=day))
+        predicates.append(valid_on(expires_at))
     signed = sign_request(
         identity.key, schema=schema.schema_id, attributes=body.attributes,
         predicates=predicates,

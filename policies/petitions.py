@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -41,11 +41,11 @@ from policies.fields import (
 )
 from policies.identity import OrgKey
 from policies.predicates import (
-    AtLeast,
     Predicate,
     predicate_key,
     predicates_json,
     proof_statements,
+    valid_on,
 )
 from policies.sessions import PresentationDocument
 from policies.times import format_time
@@ -100,9 +100,7 @@ class Eligibility(Model):
     def signature_predicates(self, created_at: datetime) -> tuple[Predicate, ...]:
         """What a signature made at `created_at` proves: `predicates`, and `expiry` at least
         the UTC day of signing (one bound per day, alike for every signer that day)."""
-        day = created_at.astimezone(UTC).date()
-        valid = AtLeast(attribute=EXPIRY, op=">=", value=day)
-        return tuple(sorted((*self.predicates, valid), key=predicate_key))
+        return tuple(sorted((*self.predicates, valid_on(created_at)), key=predicate_key))
 
 
 class PetitionOpen(Document):

@@ -21,7 +21,7 @@ the value, and a grant for a predicate must never cover the value.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, PlainSerializer, PlainValidator, WithJsonSchema, model_validator
@@ -50,6 +50,7 @@ __all__ = [
     "predicates_json",
     "proof_statements",
     "shared",
+    "valid_on",
     "validity_bound",
 ]
 
@@ -222,6 +223,11 @@ def covered_by(granted: Iterable[Predicate], wanted: Predicate) -> bool:
 
 def _checks_validity(p: Predicate) -> bool:
     return isinstance(p, AtLeast) and p.attribute == EXPIRY and isinstance(p.value, date)
+
+
+def valid_on(moment: datetime) -> AtLeast:
+    """`expiry >=` the UTC day of `moment`: a credential valid that day, its date unshown."""
+    return AtLeast(attribute=EXPIRY, op=">=", value=moment.astimezone(UTC).date())
 
 
 def validity_bound(predicates: Iterable[Predicate]) -> date | None:

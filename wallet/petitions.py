@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from attestations.credentials import present
 from attestations.schemas import Value
 from ledger.client import PetitionView
-from ledger.petitions import NONCE_BYTES, signature_statements
+from ledger.petitions import NONCE_BYTES
 from ledger.rules import Reason, Rejected
 from policies import PetitionOpen, PetitionSign, Predicate, build_petition_sign, format_time
+from policies.predicates import proof_statements
 from wallet.contents import now_seconds
 from wallet.errors import DeclinedByCitizen, IssuerNotRegistered, WalletError
 from wallet.ledger import WalletLedger
@@ -151,7 +152,8 @@ def sign_petition(
     shown = present(
         plan.credential.credential, wallet.holder_secret,
         disclose=petition.eligibility.attributes, verifier_id=petition_id,
-        nonce=os.urandom(NONCE_BYTES), predicates=signature_statements(petition.eligibility, at),
+        nonce=os.urandom(NONCE_BYTES),
+        predicates=proof_statements(plan.proven, petition.eligibility.credential_schema),
     )  # fmt: skip
     entry = build_petition_sign(petition, issuer=plan.issuer, presentation=shown, created_at=at)
     try:
